@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The API layer: OCI's Vault, KMS, Secrets and Identity operations.
+ *
+ * The HTTP layer hands tr_api_handle() a plain request and gets a
+ * response back; nothing here knows the HTTP library.  State shared by
+ * every thread lives in struct tr_api_env (read-only while serving);
+ * each serving thread owns a struct tr_api_thread with its own store
+ * connection, authentication cache and IAM snapshot.
+ */
+#ifndef TR_API_API_H
+#define TR_API_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/request.h"
+
+struct tr_keystore;
+struct tr_store;
+struct tr_token_issuer;
+
+/* What every serving thread shares; owned by the daemon. */
+struct tr_api_env {
+	struct tr_keystore *ks;
+	struct tr_token_issuer *issuer;	/* NULL: session tokens refused */
+	const char *data_dir;
+	const char *db_path;
+	const char *public_url;		/* base URL for vault endpoints, or
+					 * NULL to derive it from Host */
+	const char *region;
+	/* opens a store connection for a new thread */
+	int (*store_open)(struct tr_store **out, void *payload);
+	void *store_payload;
+};
+
+struct tr_api_thread;
+
+/* Per-thread state; open one in each serving thread. */
+int tr_api_thread_new(struct tr_api_thread **out, struct tr_api_env *env);
+void tr_api_thread_free(struct tr_api_thread *t);
+
+/*
+ * Handle one request.  Always fills `resp` (an error is a response):
+ * status, JSON body, opc-request-id and the other OCI headers.
+ */
+void tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
+    struct tr_response *resp);
+
+#endif /* TR_API_API_H */

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The router: from a raw request to a handler.
+ *
+ * Paths follow OCI's services on one base URL (oci-wire.md 2.3):
+ * /20190301/secretbundles... (Secrets), /20180608/secrets... (Vault),
+ * /20180608/vaults... (KMS vaults) and /20160918/... (Identity); the KMS
+ * management and crypto calls of a vault go to the endpoints that vault
+ * advertises, /kms/<vault OCID>/management/20180608/... and
+ * /kms/<vault OCID>/crypto/20180608/....  Empty path segments are
+ * collapsed ("//" from endpoints copied with a trailing slash).  Query
+ * values are percent-decoded with '+' kept literal (the SDK never
+ * encodes query values).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api_int.h"
+#include "auth/auth.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/rand.h"
+
+#define MAX_SEGMENTS 16
+#define MAX_PATH 4096
+
+enum route_scope {
+	SCOPE_ROOT = 0,		/* the base URL */
+	SCOPE_MANAGEMENT,	/* /kms/<vault>/management */
+	SCOPE_CRYPTO		/* /kms/<vault>/crypto */
+};
+
+struct route {
+	enum route_scope scope;
+	const char *method;
+	const char *seg[7];	/* "*" is a parameter; NULL ends */
+	const char *operation;
+	tr_api_handler_fn fn;
+	bool public;		/* no authentication */
+};
+
+static void health(struct tr_api_ctx *c);
+
+static const struct route routes[] = {
+	{ SCOPE_ROOT, "GET", { "health" }, "Health", health, true },
+
+	/* SecretsClient */
+	{ SCOPE_ROOT, "GET", { "20190301", "secretbundles", "*" },
+	    "GetSecretBundle", tr_api_get_secret_bundle, false },
+	{ SCOPE_ROOT, "POST", { "20190301", "secretbundles", "actions",
+	    "getByName" }, "GetSecretBundleByName",
+	    tr_api_get_secret_bundle_by_name, false },
+	{ SCOPE_ROOT, "GET", { "20190301", "secretbundles", "*", "versions" },
+	    "ListSecretBundleVersions", tr_api_list_secret_bundle_versions,
+	    false },
+
+	/* VaultsClient */
+	{ SCOPE_ROOT, "POST", { "20180608", "secrets" }, "CreateSecret",
+	    tr_api_create_secret, false },
+	{ SCOPE_ROOT, "GET", { "20180608", "secrets" }, "ListSecrets",
+	    tr_api_list_secrets, false },
+	{ SCOPE_ROOT, "GET", { "20180608", "secrets", "*" }, "GetSecret",
+	    tr_api_get_secret, false },
+	{ SCOPE_ROOT, "PUT", { "20180608", "secrets", "*" }, "UpdateSecret",
+	    tr_api_update_secret, false },
+	{ SCOPE_ROOT, "POST", { "20180608", "secrets", "*", "actions",
+	    "scheduleDeletion" }, "ScheduleSecretDeletion",
+	    tr_api_schedule_secret_deletion, false },
+	{ SCOPE_ROOT, "POST", { "20180608", "secrets", "*", "actions",
+	    "cancelDeletion" }, "CancelSecretDeletion",
+	    tr_api_cancel_secret_deletion, false },
+	{ SCOPE_ROOT, "GET", { "20180608", "secrets", "*", "versions" },
+	    "ListSecretVersions", tr_api_list_secret_versions, false },
+	{ SCOPE_ROOT, "GET", { "20180608", "secrets", "*", "version", "*" },
+	    "GetSecretVersion", tr_api_get_secret_version, false },
+
+	/* KmsVaultClient */
+	{ SCOPE_ROOT, "POST", { "20180608", "vaults" }, "CreateVault",
+	    tr_api_create_vault, false },
+	{ SCOPE_ROOT, "GET", { "20180608", "vaults" }, "ListVaults",
+	    tr_api_list_vaults, false },
+	{ SCOPE_ROOT, "GET", { "20180608", "vaults", "*" }, "GetVault",
+	    tr_api_get_vault, false },
+	{ SCOPE_ROOT, "PUT", { "20180608", "vaults", "*" }, "UpdateVault",
+	    tr_api_update_vault, false },
+	{ SCOPE_ROOT, "POST", { "20180608", "vaults", "*", "actions",
+	    "scheduleDeletion" }, "ScheduleVaultDeletion",
+	    tr_api_schedule_vault_deletion, false },
+	{ SCOPE_ROOT, "POST", { "20180608", "vaults", "*", "actions",
+	    "cancelDeletion" }, "CancelVaultDeletion",
+	    tr_api_cancel_vault_deletion, false },
+	{ SCOPE_ROOT, "GET", { "20180608", "vaults", "*", "usage" },
+	    "GetVaultUsage", tr_api_get_vault_usage, false },
+
+	/* KmsManagementClient */
+	{ SCOPE_MANAGEMENT, "POST", { "20180608", "keys" }, "CreateKey",
+	    tr_api_create_key, false },
+	{ SCOPE_MANAGEMENT, "GET", { "20180608", "keys" }, "ListKeys",
+	    tr_api_list_keys, false },
+	{ SCOPE_MANAGEMENT, "GET", { "20180608", "keys", "*" }, "GetKey",
+	    tr_api_get_key, false },
+	{ SCOPE_MANAGEMENT, "PUT", { "20180608", "keys", "*" }, "UpdateKey",
+	    tr_api_update_key, false },
+	{ SCOPE_MANAGEMENT, "POST", { "20180608", "keys", "*", "actions",
+	    "enable" }, "EnableKey", tr_api_enable_key, false },
+	{ SCOPE_MANAGEMENT, "POST", { "20180608", "keys", "*", "actions",
+	    "disable" }, "DisableKey", tr_api_disable_key, false },
+	{ SCOPE_MANAGEMENT, "POST", { "20180608", "keys", "*", "actions",
+	    "scheduleDeletion" }, "ScheduleKeyDeletion",
+	    tr_api_schedule_key_deletion, false },
+	{ SCOPE_MANAGEMENT, "POST", { "20180608", "keys", "*", "actions",
+	    "cancelDeletion" }, "CancelKeyDeletion",
+	    tr_api_cancel_key_deletion, false },
+	{ SCOPE_MANAGEMENT, "POST", { "20180608", "keys", "*", "keyVersions" },
+	    "CreateKeyVersion", tr_api_create_key_version, false },
+	{ SCOPE_MANAGEMENT, "GET", { "20180608", "keys", "*", "keyVersions" },
+	    "ListKeyVersions", tr_api_list_key_versions, false },
+	{ SCOPE_MANAGEMENT, "GET", { "20180608", "keys", "*", "keyVersions",
+	    "*" }, "GetKeyVersion", tr_api_get_key_version, false },
+
+	/* KmsCryptoClient */
+	{ SCOPE_CRYPTO, "POST", { "20180608", "encrypt" }, "Encrypt",
+	    tr_api_encrypt, false },
+	{ SCOPE_CRYPTO, "POST", { "20180608", "decrypt" }, "Decrypt",
+	    tr_api_decrypt, false },
+	{ SCOPE_CRYPTO, "POST", { "20180608", "generateDataEncryptionKey" },
+	    "GenerateDataEncryptionKey", tr_api_generate_dek, false },
+};
+
+static void
+health(struct tr_api_ctx *c)
+{
+	tr_api_send_json(c, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* ---------------------------------------------------------------- */
+/* threads                                                          */
+/* ---------------------------------------------------------------- */
+
+int
+tr_api_thread_new(struct tr_api_thread **out, struct tr_api_env *env)
+{
+	struct tr_api_thread *t;
+	int rc;
+
+	*out = NULL;
+	t = tr_calloc(1, sizeof(*t));
+	if (t == NULL)
+		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	t->env = env;
+	if ((rc = env->store_open(&t->store, env->store_payload)) < 0 ||
+	    (rc = tr_auth_new(&t->auth)) < 0) {
+		tr_api_thread_free(t);
+		return rc;
+	}
+	tr_auth_set_token_issuer(t->auth, env->issuer);
+	*out = t;
+	return 0;
+}
+
+void
+tr_api_thread_free(struct tr_api_thread *t)
+{
+	if (t == NULL)
+		return;
+	if (t->world != NULL)
+		tr_iam_world_unlink(t->world);
+	tr_auth_free(t->auth);
+	tr_store_close(t->store);
+	tr_free(t);
+}
+
+/* ---------------------------------------------------------------- */
+/* request parsing                                                  */
+/* ---------------------------------------------------------------- */
+
+static int
+hexv(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode `len` bytes into a new string.  '+' stays '+'.  NUL and
+ * other control bytes are refused (they have no place in an OCID, a name
+ * or a token).
+ */
+static int
+pct_decode(char **out, const char *s, size_t len)
+{
+	char *d;
+	size_t i, o = 0;
+	int hi, lo;
+
+	*out = NULL;
+	d = tr_malloc(len + 1);
+	if (d == NULL)
+		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '%' && i + 2 < len) {
+			hi = hexv(s[i + 1]);
+			lo = hexv(s[i + 2]);
+			if (hi >= 0 && lo >= 0) {
+				ch = (unsigned char)(hi << 4 | lo);
+				i += 2;
+			}
+		}
+		if (ch < 0x20 || ch == 0x7f) {
+			tr_free(d);
+			return tr_error_set(TRESOR_EINVAL,
+			    "control characters are not allowed in the URL");
+		}
+		d[o++] = (char)ch;
+	}
+	d[o] = '\0';
+	*out = d;
+	return 0;
+}
+
+static int
+parse_query(struct tr_api_ctx *c, const char *q, size_t len)
+{
+	const char *p = q, *end = q + len, *amp, *eq;
+	int rc;
+
+	while (p < end) {
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (amp == NULL)
+			amp = end;
+		if (amp > p) {
+			if (c->nquery == TR_API_MAX_QUERY)
+				return tr_error_set(TRESOR_ETOOBIG,
+				    "more than %d query parameters",
+				    TR_API_MAX_QUERY);
+			eq = memchr(p, '=', (size_t)(amp - p));
+			if (eq == NULL)
+				eq = amp;
+			if ((rc = pct_decode(&c->query[c->nquery].name, p,
+			    (size_t)(eq - p))) < 0)
+				return rc;
+			rc = pct_decode(&c->query[c->nquery].value,
+			    eq < amp ? eq + 1 : amp,
+			    eq < amp ? (size_t)(amp - eq - 1) : 0);
+			if (rc < 0) {
+				TR_FREE_AND_NULL(c->query[c->nquery].name);
+				return rc;
+			}
+			c->nquery++;
+		}
+		p = amp + 1;
+	}
+	return 0;
+}
+
+static void
+new_request_id(struct tr_api_ctx *c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char r[16];
+	char server[33];
+	const char *cid;
+	size_t clen, i;
+	bool ok = true;
+
+	if (tr_random_bytes(r, sizeof(r)) < 0)
+		memset(r, 0, sizeof(r));
+	for (i = 0; i < 16; i++) {
+		server[2 * i] = hex[r[i] >> 4];
+		server[2 * i + 1] = hex[r[i] & 15];
+	}
+	server[32] = '\0';
+	cid = tr_request_header(c->req, "opc-request-id", &clen, NULL);
+	if (cid != NULL && clen > 0 && clen <= 90) {
+		for (i = 0; i < clen; i++)
+			if (!((cid[i] >= 'A' && cid[i] <= 'Z') ||
+			    (cid[i] >= 'a' && cid[i] <= 'z') ||
+			    (cid[i] >= '0' && cid[i] <= '9') || cid[i] == '-' ||
+			    cid[i] == '_' || cid[i] == '/' || cid[i] == '.'))
+				ok = false;
+		if (ok) {
+			(void)snprintf(c->request_id, sizeof(c->request_id),
+			    "%.*s/%s", (int)clen, cid, server);
+			return;
+		}
+	}
+	(void)snprintf(c->request_id, sizeof(c->request_id), "%s", server);
+}
+
+static void
+set_base_url(struct tr_api_ctx *c)
+{
+	const char *host;
+	size_t hlen, i;
+
+	if (c->t->env->public_url != NULL) {
+		(void)snprintf(c->base_url, sizeof(c->base_url), "%s",
+		    c->t->env->public_url);
+		return;
+	}
+	host = tr_request_header(c->req, "host", &hlen, NULL);
+	if (host == NULL || hlen == 0 || hlen > 255) {
+		host = "127.0.0.1";
+		hlen = strlen(host);
+	}
+	for (i = 0; i < hlen; i++)
+		if (host[i] == '/' || host[i] == '@' || host[i] == '"' ||
+		    host[i] == '\\' || (unsigned char)host[i] <= 0x20)
+			break;
+	(void)snprintf(c->base_url, sizeof(c->base_url), "%s://%.*s",
+	    c->req->tls ? "https" : "http", (int)i, host);
+}
+
+/* ---------------------------------------------------------------- */
+/* dispatch                                                         */
+/* ---------------------------------------------------------------- */
+
+static bool
+method_is(const struct tr_request *req, const char *m)
+{
+	return req->method_len == strlen(m) &&
+	    memcmp(req->method, m, req->method_len) == 0;
+}
+
+void
+tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
+    struct tr_response *resp)
+{
+	struct tr_api_ctx c;
+	const char *segs[MAX_SEGMENTS], *p, *end, *q, *slash;
+	size_t seglen[MAX_SEGMENTS], nseg = 0, i, k, first = 0, pathlen;
+	enum route_scope scope = SCOPE_ROOT;
+	const struct route *match = NULL;
+	bool path_matched = false;
+	char *vault = NULL;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.t = t;
+	c.st = t->store;
+	c.req = req;
+	c.resp = resp;
+	tr_error_clear();
+	new_request_id(&c);
+	tr_response_header(resp, "opc-request-id", c.request_id);
+
+	q = memchr(req->target, '?', req->target_len);
+	pathlen = q == NULL ? req->target_len : (size_t)(q - req->target);
+	if (pathlen > MAX_PATH || req->target_len == 0 ||
+	    req->target[0] != '/') {
+		tr_api_error(&c, 400, "InvalidParameter",
+		    "request path is empty or longer than %d bytes", MAX_PATH);
+		goto out;
+	}
+	p = req->target;
+	end = req->target + pathlen;
+	while (p < end) {
+		while (p < end && *p == '/')
+			p++;
+		if (p == end)
+			break;
+		slash = memchr(p, '/', (size_t)(end - p));
+		if (slash == NULL)
+			slash = end;
+		if (nseg == MAX_SEGMENTS) {
+			tr_api_error(&c, 404, "NotFound",
+			    "no such operation: too many path segments");
+			goto out;
+		}
+		segs[nseg] = p;
+		seglen[nseg] = (size_t)(slash - p);
+		nseg++;
+		p = slash;
+	}
+	if (nseg >= 3 && seglen[0] == 3 && memcmp(segs[0], "kms", 3) == 0) {
+		if (seglen[2] == 10 && memcmp(segs[2], "management", 10) == 0)
+			scope = SCOPE_MANAGEMENT;
+		else if (seglen[2] == 6 && memcmp(segs[2], "crypto", 6) == 0)
+			scope = SCOPE_CRYPTO;
+		if (scope != SCOPE_ROOT) {
+			if (pct_decode(&vault, segs[1], seglen[1]) < 0 ||
+			    strlen(vault) >= sizeof(c.endpoint_vault)) {
+				tr_api_error(&c, 404, "NotFound",
+				    "no such vault endpoint");
+				goto out;
+			}
+			(void)snprintf(c.endpoint_vault,
+			    sizeof(c.endpoint_vault), "%s", vault);
+			first = 3;
+		}
+	}
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *r = &routes[i];
+
+		if (r->scope != scope)
+			continue;
+		for (k = 0; k < 7 && r->seg[k] != NULL; k++) {
+			if (first + k >= nseg)
+				break;
+			if (strcmp(r->seg[k], "*") == 0)
+				continue;
+			if (strlen(r->seg[k]) != seglen[first + k] ||
+			    memcmp(r->seg[k], segs[first + k],
+			    seglen[first + k]) != 0)
+				break;
+		}
+		if ((k == 7 || r->seg[k] == NULL) && first + k == nseg) {
+			path_matched = true;
+			if (method_is(req, r->method)) {
+				match = r;
+				break;
+			}
+		}
+	}
+	if (match == NULL) {
+		if (path_matched)
+			tr_api_error(&c, 405, "MethodNotAllowed",
+			    "method %.*s is not allowed on this path",
+			    (int)(req->method_len > 16 ? 16 : req->method_len),
+			    req->method);
+		else
+			tr_api_error(&c, 404, "NotFound",
+			    "no such operation: %.*s %.*s",
+			    (int)(req->method_len > 16 ? 16 : req->method_len),
+			    req->method, (int)(pathlen > 200 ? 200 : pathlen),
+			    req->target);
+		goto out;
+	}
+	c.operation = match->operation;
+	for (k = 0; k < 7 && match->seg[k] != NULL; k++) {
+		if (strcmp(match->seg[k], "*") != 0)
+			continue;
+		if (pct_decode(&c.param[c.nparams], segs[first + k],
+		    seglen[first + k]) < 0) {
+			tr_api_error(&c, 400, "InvalidParameter", "%s",
+			    tresor_error_last());
+			goto out;
+		}
+		c.nparams++;
+	}
+	if (q != NULL && (rc = parse_query(&c, q + 1,
+	    req->target_len - pathlen - 1)) < 0) {
+		tr_api_error(&c, 400, "InvalidParameter", "%s",
+		    tresor_error_last());
+		goto out;
+	}
+	set_base_url(&c);
+	if (!match->public) {
+		rc = tr_auth_request(t->auth, t->store, req, &c.principal);
+		if (rc == TRESOR_EAUTH) {
+			tr_api_error(&c, 401, "NotAuthenticated", "%s",
+			    tresor_error_last());
+			goto out;
+		}
+		if (rc < 0) {
+			tr_api_error_rc(&c, rc, "authentication failed");
+			goto out;
+		}
+		c.authenticated = true;
+	}
+	match->fn(&c);
+out:
+	for (i = 0; i < c.nparams; i++)
+		tr_free(c.param[i]);
+	for (i = 0; i < c.nquery; i++) {
+		tr_free(c.query[i].name);
+		tr_free(c.query[i].value);
+	}
+	json_decref(c.body);
+	tr_free(vault);
+}

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * HTTP signature parsing, checks and RSA-SHA256 verification (see
+ * httpsig.h).  Everything here reads untrusted bytes: each parser moves
+ * a cursor inside explicit lengths and never reads past them.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "auth/httpsig.h"
+#include "util/alloc.h"
+#include "util/base64.h"
+#include "util/clock.h"
+#include "util/ct.h"
+#include "util/error.h"
+
+static bool
+eq_nocase(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+
+	return alen == blen && strncasecmp(a, b, alen) == 0;
+}
+
+int
+tr_httpsig_parse(struct tr_sig_params *out, const char *auth, size_t len)
+{
+	const char *p = auth, *end = auth + len, *name, *val;
+	const char *hdrs = NULL;
+	size_t nlen, vlen, hlen = 0;
+	bool seen_version = false;
+
+	memset(out, 0, sizeof(*out));
+	if (len > TR_AUTH_HEADER_MAX)
+		return tr_error_set(TRESOR_EAUTH,
+		    "Authorization header longer than %d bytes",
+		    TR_AUTH_HEADER_MAX);
+	if (len < 10 || strncasecmp(p, "Signature ", 10) != 0)
+		return tr_error_set(TRESOR_EAUTH,
+		    "Authorization header must start with 'Signature ' "
+		    "(OCI HTTP signature scheme)");
+	p += 10;
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == ','))
+			p++;
+		if (p == end)
+			break;
+		name = p;
+		while (p < end && *p != '=' && *p != ',' && *p != ' ')
+			p++;
+		nlen = (size_t)(p - name);
+		if (p == end || *p != '=' || p + 1 == end || p[1] != '"')
+			return tr_error_set(TRESOR_EAUTH,
+			    "Authorization header: expected name=\"value\" at "
+			    "offset %zu", (size_t)(name - auth));
+		p += 2;
+		val = p;
+		while (p < end && *p != '"')
+			p++;
+		if (p == end)
+			return tr_error_set(TRESOR_EAUTH,
+			    "Authorization header: unterminated quoted value");
+		vlen = (size_t)(p - val);
+		p++;
+		if (eq_nocase(name, nlen, "keyId")) {
+			if (out->key_id != NULL)
+				goto dup;
+			out->key_id = val;
+			out->key_id_len = vlen;
+		} else if (eq_nocase(name, nlen, "algorithm")) {
+			if (out->algorithm != NULL)
+				goto dup;
+			out->algorithm = val;
+			out->algorithm_len = vlen;
+		} else if (eq_nocase(name, nlen, "signature")) {
+			if (out->signature != NULL)
+				goto dup;
+			out->signature = val;
+			out->signature_len = vlen;
+		} else if (eq_nocase(name, nlen, "headers")) {
+			if (hdrs != NULL)
+				goto dup;
+			hdrs = val;
+			hlen = vlen;
+		} else if (eq_nocase(name, nlen, "version")) {
+			if (seen_version)
+				goto dup;
+			seen_version = true;
+			if (vlen != 1 || val[0] != '1')
+				return tr_error_set(TRESOR_EAUTH,
+				    "unsupported signature version (only "
+				    "version=\"1\" is accepted)");
+		}
+		/* unknown parameters are ignored, as draft-cavage says */
+	}
+	if (out->key_id == NULL || out->key_id_len == 0)
+		return tr_error_set(TRESOR_EAUTH,
+		    "Authorization header has no keyId");
+	if (out->signature == NULL || out->signature_len == 0)
+		return tr_error_set(TRESOR_EAUTH,
+		    "Authorization header has no signature");
+	if (out->algorithm == NULL)
+		return tr_error_set(TRESOR_EAUTH,
+		    "Authorization header has no algorithm");
+	if (!eq_nocase(out->algorithm, out->algorithm_len, "rsa-sha256"))
+		return tr_error_set(TRESOR_EAUTH,
+		    "unsupported signature algorithm '%.*s': only rsa-sha256 "
+		    "is accepted", (int)(out->algorithm_len > 32 ? 32 :
+		    out->algorithm_len), out->algorithm);
+	if (hdrs == NULL || hlen == 0)
+		return tr_error_set(TRESOR_EAUTH,
+		    "Authorization header has no headers list");
+	/* split the list on spaces */
+	p = hdrs;
+	end = hdrs + hlen;
+	while (p < end) {
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			break;
+		name = p;
+		while (p < end && *p != ' ')
+			p++;
+		if (out->nheaders == TR_SIG_MAX_HEADERS)
+			return tr_error_set(TRESOR_EAUTH,
+			    "signature covers more than %d headers",
+			    TR_SIG_MAX_HEADERS);
+		out->headers[out->nheaders].name = name;
+		out->headers[out->nheaders].len = (size_t)(p - name);
+		out->nheaders++;
+	}
+	return 0;
+dup:
+	return tr_error_set(TRESOR_EAUTH,
+	    "Authorization header repeats parameter '%.*s'",
+	    (int)(nlen > 32 ? 32 : nlen), name);
+}
+
+static bool
+listed(const struct tr_sig_params *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nheaders; i++)
+		if (eq_nocase(p->headers[i].name, p->headers[i].len, name))
+			return true;
+	return false;
+}
+
+static bool
+has_body_method(const struct tr_request *req)
+{
+	return eq_nocase(req->method, req->method_len, "POST") ||
+	    eq_nocase(req->method, req->method_len, "PUT") ||
+	    eq_nocase(req->method, req->method_len, "PATCH");
+}
+
+int
+tr_httpsig_check(const struct tr_request *req, const struct tr_sig_params *p,
+    int64_t now_sec, int64_t max_skew)
+{
+	static const char *body_required[] = { "content-type",
+		"content-length", "x-content-sha256", NULL };
+	unsigned char digest[32];
+	char b64[64], name[64], lenbuf[24];
+	const char *v, *datehdr;
+	size_t vlen, count, i;
+	int64_t t, skew;
+	int n;
+
+	if (!listed(p, "(request-target)"))
+		return tr_error_set(TRESOR_EAUTH,
+		    "the signature does not cover (request-target)");
+	if (!listed(p, "host"))
+		return tr_error_set(TRESOR_EAUTH,
+		    "the signature does not cover the host header");
+	if (listed(p, "x-date"))
+		datehdr = "x-date";
+	else if (listed(p, "date"))
+		datehdr = "date";
+	else
+		return tr_error_set(TRESOR_EAUTH,
+		    "the signature covers neither x-date nor date");
+	if (has_body_method(req)) {
+		for (i = 0; body_required[i] != NULL; i++)
+			if (!listed(p, body_required[i]))
+				return tr_error_set(TRESOR_EAUTH,
+				    "the signature of a %.*s request must "
+				    "cover %s", (int)req->method_len,
+				    req->method, body_required[i]);
+	}
+	for (i = 0; i < p->nheaders; i++) {
+		if (eq_nocase(p->headers[i].name, p->headers[i].len,
+		    "(request-target)"))
+			continue;
+		if (p->headers[i].len >= sizeof(name))
+			return tr_error_set(TRESOR_EAUTH,
+			    "signed header name too long");
+		memcpy(name, p->headers[i].name, p->headers[i].len);
+		name[p->headers[i].len] = '\0';
+		v = tr_request_header(req, name, &vlen, &count);
+		if (v == NULL)
+			return tr_error_set(TRESOR_EAUTH,
+			    "signed header '%s' is missing from the request",
+			    name);
+		if (count > 1)
+			return tr_error_set(TRESOR_EAUTH,
+			    "signed header '%s' occurs more than once", name);
+	}
+	v = tr_request_header(req, datehdr, &vlen, NULL);
+	if (tr_time_parse_http(v, vlen, &t) < 0)
+		return tr_error_set(TRESOR_EAUTH,
+		    "signed %s header is not an RFC 7231 date (e.g. 'Sun, 29 "
+		    "Nov 2026 01:27:30 GMT')", datehdr);
+	skew = t > now_sec ? t - now_sec : now_sec - t;
+	if (skew > max_skew)
+		return tr_error_set(TRESOR_EAUTH,
+		    "signed %s is %lld seconds %s the server clock (allowed: "
+		    "%lld); check the client's clock or resend the request",
+		    datehdr, (long long)skew, t > now_sec ? "ahead of" :
+		    "behind", (long long)max_skew);
+	if (listed(p, "x-content-sha256")) {
+		v = tr_request_header(req, "x-content-sha256", &vlen, NULL);
+		EVP_Digest(req->body, req->body_len, digest, NULL,
+		    EVP_sha256(), NULL);
+		if (tr_base64_encode(b64, sizeof(b64), digest, 32) < 0 ||
+		    vlen != 44 || !tr_ct_eq(v, b64, 44))
+			return tr_error_set(TRESOR_EAUTH,
+			    "x-content-sha256 does not match the body "
+			    "received (the body was altered or truncated)");
+	}
+	if (listed(p, "content-length")) {
+		v = tr_request_header(req, "content-length", &vlen, NULL);
+		n = snprintf(lenbuf, sizeof(lenbuf), "%zu", req->body_len);
+		if (n < 0 || vlen != (size_t)n || memcmp(v, lenbuf, vlen) != 0)
+			return tr_error_set(TRESOR_EAUTH,
+			    "content-length does not match the body received");
+	}
+	return 0;
+}
+
+/* Characters the SDK's signer percent-encodes in a query (spec 1.6). */
+static bool
+legacy_query_char(unsigned char c)
+{
+	return c == '{' || c == '}' || c == '|' || c == '\\' || c == '^' ||
+	    c == '`';
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Rewrite the target into the form Node's legacy url.parse produced. */
+static int
+legacy_target(struct tr_buf *out, const char *t, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	bool in_query = false;
+	size_t i;
+	int h, l;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c == '?')
+			in_query = true;
+		if (!in_query && c == '\'') {
+			tr_buf_addstr(out, "%27");
+		} else if (in_query && legacy_query_char(c)) {
+			tr_buf_addc(out, '%');
+			tr_buf_addc(out, hex[c >> 4]);
+			tr_buf_addc(out, hex[c & 15]);
+		} else if (in_query && c == '%' && i + 2 < len &&
+		    hexval(t[i + 1]) >= 8 && hexval(t[i + 2]) >= 0) {
+			h = hexval(t[i + 1]);
+			l = hexval(t[i + 2]);
+			tr_buf_addc(out, (char)(h << 4 | l));
+			i += 2;
+		} else {
+			tr_buf_addc(out, (char)c);
+		}
+	}
+	return tr_buf_error(out);
+}
+
+bool
+tr_httpsig_legacy_differs(const struct tr_request *req)
+{
+	bool in_query = false;
+	size_t i;
+
+	for (i = 0; i < req->target_len; i++) {
+		unsigned char c = (unsigned char)req->target[i];
+
+		if (c == '?')
+			in_query = true;
+		if ((!in_query && c == '\'') ||
+		    (in_query && (legacy_query_char(c) || (c == '%' &&
+		    i + 1 < req->target_len && hexval(req->target[i + 1]) >= 8))))
+			return true;
+	}
+	return false;
+}
+
+int
+tr_httpsig_signing_string(struct tr_buf *out, const struct tr_request *req,
+    const struct tr_sig_params *p, bool legacy)
+{
+	char name[64];
+	const char *v;
+	size_t i, k, vlen;
+
+	for (i = 0; i < p->nheaders; i++) {
+		if (i > 0)
+			tr_buf_addc(out, '\n');
+		if (p->headers[i].len >= sizeof(name))
+			return tr_error_set(TRESOR_EAUTH,
+			    "signed header name too long");
+		for (k = 0; k < p->headers[i].len; k++) {
+			char c = p->headers[i].name[k];
+
+			name[k] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+		}
+		name[k] = '\0';
+		tr_buf_addstr(out, name);
+		tr_buf_addstr(out, ": ");
+		if (strcmp(name, "(request-target)") == 0) {
+			for (k = 0; k < req->method_len; k++) {
+				char c = req->method[k];
+
+				tr_buf_addc(out, (c >= 'A' && c <= 'Z') ?
+				    (char)(c + 32) : c);
+			}
+			tr_buf_addc(out, ' ');
+			if (legacy)
+				legacy_target(out, req->target,
+				    req->target_len);
+			else
+				tr_buf_add(out, req->target, req->target_len);
+			continue;
+		}
+		v = tr_request_header(req, name, &vlen, NULL);
+		if (v == NULL)
+			return tr_error_set(TRESOR_EAUTH,
+			    "signed header '%s' is missing from the request",
+			    name);
+		tr_buf_add(out, v, vlen);
+	}
+	return tr_buf_error(out);
+}
+
+int
+tr_httpsig_verify(EVP_PKEY *pub, const char *data, size_t len,
+    const char *sig_b64, size_t sig_b64_len)
+{
+	unsigned char sig[1024];
+	EVP_MD_CTX *md = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	size_t siglen;
+	int rc = TRESOR_EAUTH;
+
+	if (tr_base64_decode(sig, sizeof(sig), &siglen, sig_b64,
+	    sig_b64_len) < 0)
+		return tr_error_set(TRESOR_EAUTH,
+		    "the signature is not valid base64");
+	md = EVP_MD_CTX_new();
+	if (md == NULL)
+		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	if (EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, pub) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
+		rc = tr_error_set(TRESOR_EAUTH,
+		    "the API key cannot verify rsa-sha256 signatures");
+		goto out;
+	}
+	if (EVP_DigestVerify(md, sig, siglen, (const unsigned char *)data,
+	    len) != 1) {
+		rc = tr_error_set(TRESOR_EAUTH,
+		    "signature verification failed: the signature does not "
+		    "match the signing string (wrong private key, or the "
+		    "request was altered in transit)");
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+int
+tr_httpsig_sign(struct tr_buf *out, EVP_PKEY *key, const char *data,
+    size_t len)
+{
+	unsigned char sig[1024];
+	char b64[1400];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	size_t siglen = sizeof(sig);
+	int rc = TRESOR_EINTERNAL;
+
+	if (md == NULL)
+		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	if (EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)data,
+	    len) != 1 || siglen > sizeof(sig) ||
+	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)data,
+	    len) != 1) {
+		rc = tr_error_set(TRESOR_EINTERNAL, "signing failed");
+		goto out;
+	}
+	if ((rc = tr_base64_encode(b64, sizeof(b64), sig, siglen)) < 0)
+		goto out;
+	rc = tr_buf_addstr(out, b64);
+out:
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+int
+tr_httpsig_fingerprint(char out[48], EVP_PKEY *pub)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char *der = NULL, md5[16];
+	int dlen, i;
+
+	dlen = i2d_PUBKEY(pub, &der);
+	if (dlen <= 0)
+		return tr_error_set(TRESOR_EINVAL, "cannot encode public key");
+	if (EVP_Digest(der, (size_t)dlen, md5, NULL, EVP_md5(), NULL) != 1) {
+		OPENSSL_free(der);
+		return tr_error_set(TRESOR_EINTERNAL, "MD5 unavailable");
+	}
+	OPENSSL_free(der);
+	for (i = 0; i < 16; i++) {
+		out[i * 3] = hex[md5[i] >> 4];
+		out[i * 3 + 1] = hex[md5[i] & 15];
+		out[i * 3 + 2] = i == 15 ? '\0' : ':';
+	}
+	return 0;
+}

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The keystore (see keystore.h): root key file, wrapping of master key
+ * versions, and the cache of unwrapped master material.
+ *
+ * Cache entries are refcounted (STYLE M7): a lookup links the entry under
+ * the lock and the caller unlinks it when done, so an eviction never
+ * frees material another thread is using.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+
+#include "crypto/aead.h"
+#include "crypto/keystore.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/rand.h"
+
+#define CACHE_BUCKETS 1024
+#define CACHE_MAX 8192
+#define TR_ID_AAD_MAX 320
+
+struct cache_entry {
+	struct cache_entry *next;
+	char *version_id;
+	struct tr_secret *material;
+	unsigned int refs;	/* the cache's own reference counts as one */
+};
+
+struct tr_keystore {
+	struct tr_secret *root;
+	pthread_mutex_t lock;
+	struct cache_entry *buckets[CACHE_BUCKETS];
+	size_t count;
+};
+
+static const char wrap_label[] = "tresor/master-key/v1";
+
+/* ---------------------------------------------------------------- */
+/* root key file                                                    */
+/* ---------------------------------------------------------------- */
+
+int
+tr_keystore_create_root(const char *path)
+{
+	unsigned char key[TR_ROOT_KEY_LEN];
+	ssize_t w;
+	int fd = -1, rc = TRESOR_EINTERNAL;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return tr_error_set(TRESOR_EEXISTS,
+			    "%s already exists; refusing to overwrite a root "
+			    "key", path);
+		return tr_error_set(TRESOR_EIO, "cannot create %s: %s", path,
+		    strerror(errno));
+	}
+	if ((rc = tr_random_bytes(key, sizeof(key))) < 0)
+		goto out;
+	w = write(fd, key, sizeof(key));
+	if (w != (ssize_t)sizeof(key) || fsync(fd) != 0) {
+		rc = tr_error_set(TRESOR_EIO, "cannot write %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	tr_secure_zero(key, sizeof(key));
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(path);
+	return rc;
+}
+
+int
+tr_keystore_open(struct tr_keystore **out, const char *path)
+{
+	struct tr_keystore *ks = NULL;
+	struct stat sb;
+	ssize_t r;
+	int fd = -1, rc = TRESOR_EINTERNAL;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		rc = tr_error_set(errno == ENOENT ? TRESOR_ENOTFOUND :
+		    TRESOR_EIO, "cannot open root key %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		rc = tr_error_set(TRESOR_EPERM,
+		    "root key %s is not a regular file", path);
+		goto out;
+	}
+	if ((sb.st_mode & 077) != 0) {
+		rc = tr_error_set(TRESOR_EPERM,
+		    "root key %s is accessible by group or others (mode %04o);"
+		    " run: chmod 600 %s", path, (unsigned)(sb.st_mode & 07777),
+		    path);
+		goto out;
+	}
+	if (sb.st_uid != geteuid()) {
+		rc = tr_error_set(TRESOR_EPERM,
+		    "root key %s is owned by another user (uid %u)", path,
+		    (unsigned)sb.st_uid);
+		goto out;
+	}
+	if (sb.st_size != TR_ROOT_KEY_LEN) {
+		rc = tr_error_set(TRESOR_EPERM,
+		    "root key %s has %lld bytes, expected %d", path,
+		    (long long)sb.st_size, TR_ROOT_KEY_LEN);
+		goto out;
+	}
+	ks = tr_calloc(1, sizeof(*ks));
+	if (ks == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&ks->lock, NULL);
+	if ((rc = tr_secret_new(&ks->root, TR_ROOT_KEY_LEN)) < 0)
+		goto out;
+	r = read(fd, ks->root->ptr, TR_ROOT_KEY_LEN);
+	if (r != TR_ROOT_KEY_LEN) {
+		rc = tr_error_set(TRESOR_EIO, "cannot read root key %s", path);
+		goto out;
+	}
+	*out = ks;
+	ks = NULL;
+	rc = 0;
+out:
+	tr_keystore_free(ks);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void
+entry_free(struct cache_entry *e)
+{
+	tr_free(e->version_id);
+	tr_secret_free(e->material);
+	tr_free(e);
+}
+
+/* Drop one reference; the last one frees.  Call with the lock held. */
+static void
+entry_unlink_locked(struct cache_entry *e)
+{
+	if (--e->refs == 0)
+		entry_free(e);
+}
+
+void
+tr_keystore_free(struct tr_keystore *ks)
+{
+	struct cache_entry *e, *next;
+	size_t i;
+
+	if (ks == NULL)
+		return;
+	for (i = 0; i < CACHE_BUCKETS; i++) {
+		for (e = ks->buckets[i]; e != NULL; e = next) {
+			next = e->next;
+			entry_free(e);
+		}
+	}
+	tr_secret_free(ks->root);
+	pthread_mutex_destroy(&ks->lock);
+	tr_free(ks);
+}
+
+/* ---------------------------------------------------------------- */
+/* wrapping                                                         */
+/* ---------------------------------------------------------------- */
+
+/* Associated data of a wrapped master key version: label, 0, OCID. */
+static int
+wrap_aad(unsigned char *buf, size_t cap, size_t *len, const char *version_id)
+{
+	size_t l1 = sizeof(wrap_label), l2 = strlen(version_id);
+
+	if (l1 + l2 > cap)
+		return tr_error_set(TRESOR_EINVAL, "key version id too long");
+	memcpy(buf, wrap_label, l1);
+	memcpy(buf + l1, version_id, l2);
+	*len = l1 + l2;
+	return 0;
+}
+
+static size_t
+bucket_of(const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	while (*id != '\0')
+		h = (h ^ (unsigned char)*id++) * 16777619u;
+	return h % CACHE_BUCKETS;
+}
+
+/* Remove every entry nobody uses; called when the cache is full. */
+static void
+cache_trim_locked(struct tr_keystore *ks)
+{
+	struct cache_entry **pp, *e;
+	size_t i;
+
+	for (i = 0; i < CACHE_BUCKETS; i++) {
+		pp = &ks->buckets[i];
+		while ((e = *pp) != NULL) {
+			*pp = e->next;
+			ks->count--;
+			entry_unlink_locked(e);
+		}
+	}
+}
+
+/*
+ * Find or unwrap the material of `key`; the caller unlinks the entry
+ * with entry_release().
+ */
+static int
+material_get(struct tr_keystore *ks, const struct tr_keyref *key,
+    struct cache_entry **out)
+{
+	struct cache_entry *e = NULL;
+	unsigned char aad[TR_ID_AAD_MAX];
+	size_t b = bucket_of(key->version_id), aadlen = 0;
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&ks->lock);
+	for (e = ks->buckets[b]; e != NULL; e = e->next) {
+		if (strcmp(e->version_id, key->version_id) == 0) {
+			e->refs++;
+			pthread_mutex_unlock(&ks->lock);
+			*out = e;
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&ks->lock);
+
+	/* unwrap outside the lock */
+	e = tr_calloc(1, sizeof(*e));
+	if (e == NULL)
+		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	e->version_id = tr_strdup(key->version_id);
+	if (e->version_id == NULL) {
+		entry_free(e);
+		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	}
+	if ((rc = wrap_aad(aad, sizeof(aad), &aadlen, key->version_id)) < 0 ||
+	    (rc = tr_aead_open(&e->material, ks->root->ptr, ks->root->len, aad,
+	    aadlen, key->wrapped, key->wrapped_len)) < 0) {
+		entry_free(e);
+		if (rc == TRESOR_EAUTH)
+			rc = tr_error_set(TRESOR_EINTERNAL,
+			    "master key version %s does not unwrap under this "
+			    "root key", key->version_id);
+		return rc;
+	}
+	e->refs = 2;	/* the cache's and the caller's */
+	pthread_mutex_lock(&ks->lock);
+	if (ks->count >= CACHE_MAX)
+		cache_trim_locked(ks);
+	e->next = ks->buckets[b];
+	ks->buckets[b] = e;
+	ks->count++;
+	pthread_mutex_unlock(&ks->lock);
+	*out = e;
+	return 0;
+}
+
+static void
+entry_release(struct tr_keystore *ks, struct cache_entry *e)
+{
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&ks->lock);
+	entry_unlink_locked(e);
+	pthread_mutex_unlock(&ks->lock);
+}
+
+void
+tr_keystore_forget(struct tr_keystore *ks, const char *version_id)
+{
+	struct cache_entry **pp, *e;
+	size_t b = bucket_of(version_id);
+
+	pthread_mutex_lock(&ks->lock);
+	for (pp = &ks->buckets[b]; (e = *pp) != NULL; pp = &e->next) {
+		if (strcmp(e->version_id, version_id) == 0) {
+			*pp = e->next;
+			ks->count--;
+			entry_unlink_locked(e);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ks->lock);
+}
+
+bool
+tr_key_shape_valid(const struct tr_key_shape *s)
+{
+	switch (s->alg) {
+	case TR_KEY_AES:
+		return s->curve == TR_CURVE_NONE &&
+		    (s->length == 16 || s->length == 24 || s->length == 32);
+	case TR_KEY_RSA:
+		return s->curve == TR_CURVE_NONE &&
+		    (s->length == 256 || s->length == 384 || s->length == 512);
+	case TR_KEY_ECDSA:
+		return (s->length == 32 && s->curve == TR_CURVE_P256) ||
+		    (s->length == 48 && s->curve == TR_CURVE_P384) ||
+		    (s->length == 66 && s->curve == TR_CURVE_P521);
+	default:
+		return false;
+	}
+}
+
+/* Generate an asymmetric key; DER PKCS#8 into a secret, PEM public. */
+static int
+generate_asym(const struct tr_key_shape *shape, struct tr_secret **der_out,
+    char **pem_out)
+{
+	EVP_PKEY *pkey = NULL;
+	BIO *bio = NULL;
+	unsigned char *der = NULL;
+	char *pem = NULL, *data;
+	const char *group;
+	long plen;
+	int dlen, rc = TRESOR_EINTERNAL;
+
+	*der_out = NULL;
+	*pem_out = NULL;
+	if (shape->alg == TR_KEY_RSA) {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)(shape->length * 8));
+	} else {
+		group = shape->curve == TR_CURVE_P256 ? "P-256" :
+		    shape->curve == TR_CURVE_P384 ? "P-384" : "P-521";
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
+	}
+	if (pkey == NULL) {
+		rc = tr_error_set(TRESOR_EINTERNAL, "key generation failed");
+		goto out;
+	}
+	dlen = i2d_PrivateKey(pkey, &der);
+	if (dlen <= 0) {
+		rc = tr_error_set(TRESOR_EINTERNAL, "key encoding failed");
+		goto out;
+	}
+	if ((rc = tr_secret_from(der_out, der, (size_t)dlen)) < 0)
+		goto out;
+	bio = BIO_new(BIO_s_mem());
+	if (bio == NULL || PEM_write_bio_PUBKEY(bio, pkey) != 1) {
+		rc = tr_error_set(TRESOR_EINTERNAL, "public key encoding failed");
+		goto out;
+	}
+	plen = BIO_get_mem_data(bio, &data);
+	pem = tr_strndup(data, (size_t)plen);
+	if (pem == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
+	*pem_out = pem;
+	pem = NULL;
+	rc = 0;
+out:
+	if (rc < 0) {
+		tr_secret_free(*der_out);
+		*der_out = NULL;
+	}
+	if (der != NULL)
+		OPENSSL_clear_free(der, (size_t)dlen);
+	tr_free(pem);
+	BIO_free(bio);
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+int
+tr_keystore_generate(struct tr_keystore *ks, const char *version_id,
+    const struct tr_key_shape *shape, unsigned char **wrapped_out,
+    size_t *wrapped_len_out, char **public_pem_out)
+{
+	struct tr_secret *mat = NULL;
+	unsigned char aad[TR_ID_AAD_MAX];
+	size_t aadlen = 0;
+	int rc = TRESOR_EINTERNAL;
+
+	*wrapped_out = NULL;
+	*wrapped_len_out = 0;
+	*public_pem_out = NULL;
+	if (!tr_key_shape_valid(shape))
+		return tr_error_set(TRESOR_EINVAL, "unsupported key shape");
+	if (shape->alg == TR_KEY_AES) {
+		if ((rc = tr_secret_new(&mat, shape->length)) < 0 ||
+		    (rc = tr_random_bytes(mat->ptr, mat->len)) < 0)
+			goto out;
+	} else if ((rc = generate_asym(shape, &mat, public_pem_out)) < 0) {
+		goto out;
+	}
+	if ((rc = wrap_aad(aad, sizeof(aad), &aadlen, version_id)) < 0 ||
+	    (rc = tr_aead_seal(wrapped_out, wrapped_len_out, ks->root->ptr,
+	    ks->root->len, aad, aadlen, mat->ptr, mat->len)) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0) {
+		tr_free(*public_pem_out);
+		*public_pem_out = NULL;
+	}
+	tr_secret_free(mat);
+	return rc;
+}
+
+int
+tr_keystore_encrypt(struct tr_keystore *ks, const struct tr_keyref *key,
+    const void *aad, size_t aadlen, const void *pt, size_t ptlen,
+    unsigned char **out, size_t *outlen)
+{
+	struct cache_entry *e = NULL;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((rc = material_get(ks, key, &e)) < 0)
+		return rc;
+	rc = tr_aead_seal(out, outlen, e->material->ptr, e->material->len, aad,
+	    aadlen, pt, ptlen);
+	entry_release(ks, e);
+	return rc;
+}
+
+int
+tr_keystore_decrypt(struct tr_keystore *ks, const struct tr_keyref *key,
+    const void *aad, size_t aadlen, const unsigned char *blob, size_t bloblen,
+    struct tr_secret **out)
+{
+	struct cache_entry *e = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = material_get(ks, key, &e)) < 0)
+		return rc;
+	rc = tr_aead_open(out, e->material->ptr, e->material->len, aad, aadlen,
+	    blob, bloblen);
+	entry_release(ks, e);
+	return rc;
+}
+
+int
+tr_keystore_mac(struct tr_keystore *ks, const char *purpose, const void *data,
+    size_t len, unsigned char out[32])
+{
+	unsigned char sub[32];
+	unsigned int n = 0;
+	int rc = 0;
+
+	/* sub-key = HMAC(root, purpose); mac = HMAC(sub-key, data) */
+	if (HMAC(EVP_sha256(), ks->root->ptr, (int)ks->root->len,
+	    (const unsigned char *)purpose, strlen(purpose), sub, &n) == NULL ||
+	    HMAC(EVP_sha256(), sub, sizeof(sub), data, len, out, &n) == NULL)
+		rc = tr_error_set(TRESOR_EINTERNAL, "HMAC failed");
+	tr_secure_zero(sub, sizeof(sub));
+	return rc;
+}

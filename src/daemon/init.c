@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `tresord init --data DIR`: a new data directory.
+ *
+ *   DIR/            mode 0700
+ *   DIR/root.key    the root key (0600 from creation)
+ *   DIR/tresor.db   the SQLite store (0600 from creation)
+ *   DIR/admin/      key.pem (the administrator's RSA-2048 API key) and
+ *                   config (an OCI config file, profile DEFAULT)
+ *
+ * The store receives, in one transaction, a tenancy, the user "admin",
+ * the group "Administrators" with admin in it, the policy "Allow group
+ * Administrators to manage all-resources in tenancy" and admin's API key.
+ * A directory that already holds any of it is refused untouched.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "auth/httpsig.h"
+#include "crypto/keystore.h"
+#include "daemon/daemon.h"
+#include "store/store.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/ocid.h"
+
+struct init_opts {
+	const char *data;
+	const char *endpoint;
+	const char *region;
+	const char *tenancy_name;
+};
+
+static void
+init_usage(FILE *f)
+{
+	fprintf(f, "usage: tresord init --data DIR [--endpoint URL] "
+	    "[--region REGION] [--tenancy-name NAME]\n"
+	    "  --endpoint URL   base URL written to DIR/admin/config "
+	    "(default %s)\n"
+	    "  --region REGION  region written to the config (default %s)\n",
+	    TR_DEFAULT_ENDPOINT, TR_DEFAULT_REGION);
+}
+
+/* Create `path` with O_EXCL and mode 0600, write `len` bytes, fsync. */
+static int
+write_new_file(const char *path, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t w;
+	int fd, rc = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0)
+		return tr_error_set(errno == EEXIST ? TRESOR_EEXISTS :
+		    TRESOR_EIO, "cannot create %s: %s", path, strerror(errno));
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = tr_error_set(TRESOR_EIO, "cannot write %s: %s",
+			    path, strerror(errno));
+			break;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = tr_error_set(TRESOR_EIO, "cannot fsync %s: %s", path,
+		    strerror(errno));
+	close(fd);
+	if (rc < 0)
+		unlink(path);
+	return rc;
+}
+
+/* fsync a directory so the names created in it are durable. */
+static void
+sync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* Fill the common columns of a new object. */
+static int
+new_obj(struct tr_obj *o, const char *type, const char *tenancy,
+    const char *name, int64_t now)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((rc = tr_ocid_new(o->id, sizeof(o->id), type, NULL)) < 0 ||
+	    (rc = tr_store_new_etag(o->etag)) < 0)
+		return rc;
+	(void)snprintf(o->type, sizeof(o->type), "%s", type);
+	(void)snprintf(o->tenancy_id, sizeof(o->tenancy_id), "%s",
+	    tenancy == NULL ? o->id : tenancy);
+	(void)snprintf(o->compartment_id, sizeof(o->compartment_id), "%s",
+	    tenancy == NULL ? o->id : tenancy);
+	(void)snprintf(o->name, sizeof(o->name), "%s", name);
+	(void)snprintf(o->state, sizeof(o->state), "ACTIVE");
+	o->time_created = now;
+	return 0;
+}
+
+static char *
+dump_new(json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT);
+
+	json_decref(v);
+	return s;
+}
+
+/* Refuse a directory that already holds a tresor installation. */
+static int
+check_fresh(const char *dir)
+{
+	static const char *const names[] = { TR_ROOT_KEY_FILE, TR_DB_FILE,
+		TR_DB_FILE "-wal", TR_ADMIN_DIR, NULL };
+	char path[PATH_MAX];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (lstat(path, &sb) == 0)
+			return tr_error_set(TRESOR_EEXISTS,
+			    "%s already holds a tresor tenancy (%s exists); "
+			    "refusing to change it", dir, names[i]);
+	}
+	return 0;
+}
+
+int
+tr_daemon_init(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "endpoint", required_argument, NULL, 'e' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "tenancy-name", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct init_opts o = { NULL, TR_DEFAULT_ENDPOINT, TR_DEFAULT_REGION,
+		"tresor" };
+	char dir[PATH_MAX], path[PATH_MAX], keypath[PATH_MAX], fp[48];
+	struct tr_obj tenancy, user, group, member, policy, apikey;
+	struct tr_store_write w[6];
+	struct tr_store *st = NULL;
+	struct tr_buf cfg;
+	struct stat sb;
+	EVP_PKEY *key = NULL;
+	BIO *bio = NULL;
+	char *pem_priv = NULL, *pem_pub = NULL, *data;
+	long len;
+	int64_t now;
+	int c, rc = 1, err;
+	size_t i;
+
+	memset(w, 0, sizeof(w));
+	memset(&tenancy, 0, sizeof(tenancy));
+	memset(&user, 0, sizeof(user));
+	memset(&group, 0, sizeof(group));
+	memset(&member, 0, sizeof(member));
+	memset(&policy, 0, sizeof(policy));
+	memset(&apikey, 0, sizeof(apikey));
+	tr_buf_init(&cfg, 16384);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:e:r:t:h", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o.data = optarg;
+			break;
+		case 'e':
+			o.endpoint = optarg;
+			break;
+		case 'r':
+			o.region = optarg;
+			break;
+		case 't':
+			o.tenancy_name = optarg;
+			break;
+		case 'h':
+			init_usage(stdout);
+			return 0;
+		default:
+			init_usage(stderr);
+			return 2;
+		}
+	}
+	if (o.data == NULL || optind != argc) {
+		init_usage(stderr);
+		return 2;
+	}
+	if (strncmp(o.endpoint, "http://", 7) != 0 &&
+	    strncmp(o.endpoint, "https://", 8) != 0)
+		return tr_daemon_fail("--endpoint must be an http:// or "
+		    "https:// URL");
+	tr_json_init();
+
+	/* the directory: create it 0700, or accept an empty-of-tresor one */
+	if (mkdir(o.data, 0700) != 0 && errno != EEXIST)
+		return tr_daemon_fail("cannot create %s: %s", o.data,
+		    strerror(errno));
+	if (stat(o.data, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return tr_daemon_fail("%s is not a directory", o.data);
+	if (realpath(o.data, dir) == NULL)
+		return tr_daemon_fail("cannot resolve %s: %s", o.data,
+		    strerror(errno));
+	if (check_fresh(dir) < 0)
+		return tr_daemon_fail("%s", tresor_error_last());
+	if ((sb.st_mode & 077) != 0)
+		return tr_daemon_fail("%s is accessible by group or others "
+		    "(mode %04o); make it private (chmod 700 %s) or choose a "
+		    "new directory", dir, (unsigned)(sb.st_mode & 07777), dir);
+	if (sb.st_uid != geteuid())
+		return tr_daemon_fail("%s belongs to another user", dir);
+
+	/* root key, then the database */
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ROOT_KEY_FILE);
+	if (tr_keystore_create_root(path) < 0)
+		return tr_daemon_fail("%s", tresor_error_last());
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_DB_FILE);
+	if (tr_store_sqlite_open(&st, path, true) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+
+	/* the administrator's API key */
+	key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	bio = BIO_new(BIO_s_mem());
+	if (key == NULL || bio == NULL ||
+	    PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
+		rc = tr_daemon_fail("cannot generate the API key");
+		goto out;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	pem_priv = tr_strndup(data, (size_t)len);
+	(void)BIO_reset(bio);
+	if (pem_priv == NULL || PEM_write_bio_PUBKEY(bio, key) != 1 ||
+	    tr_httpsig_fingerprint(fp, key) < 0) {
+		rc = tr_daemon_fail("cannot encode the API key");
+		goto out;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	pem_pub = tr_strndup(data, (size_t)len);
+	if (pem_pub == NULL) {
+		rc = tr_daemon_fail("out of memory");
+		goto out;
+	}
+
+	/* the tenancy and its administrator, in one transaction */
+	now = tr_now_ms();
+	if (new_obj(&tenancy, "tenancy", NULL, o.tenancy_name, now) < 0 ||
+	    new_obj(&user, "user", tenancy.id, "admin", now) < 0 ||
+	    new_obj(&group, "group", tenancy.id, "Administrators", now) < 0 ||
+	    new_obj(&member, "groupmembership", tenancy.id, "", now) < 0 ||
+	    new_obj(&policy, "policy", tenancy.id, "Tenant Admin Policy",
+	    now) < 0 ||
+	    new_obj(&apikey, "apikey", tenancy.id, fp, now) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+	(void)snprintf(member.parent_id, sizeof(member.parent_id), "%s",
+	    user.id);
+	(void)snprintf(member.name, sizeof(member.name), "%s", group.id);
+	(void)snprintf(apikey.parent_id, sizeof(apikey.parent_id), "%s",
+	    user.id);
+	tenancy.attrs = dump_new(json_pack("{s:s, s:s}", "description",
+	    "tresor tenancy", "homeRegionKey", o.region));
+	user.attrs = dump_new(json_pack("{s:s, s:b}", "description",
+	    "tenancy administrator", "isMfaActivated", 0));
+	group.attrs = dump_new(json_pack("{s:s}", "description",
+	    "Administrators of the tenancy"));
+	member.attrs = dump_new(json_object());
+	policy.attrs = dump_new(json_pack("{s:s, s:[s]}", "description",
+	    "Administrators manage everything",
+	    "statements",
+	    "Allow group Administrators to manage all-resources in tenancy"));
+	apikey.attrs = dump_new(json_pack("{s:s, s:s}", "keyValue", pem_pub,
+	    "fingerprint", fp));
+	if (tenancy.attrs == NULL || user.attrs == NULL ||
+	    group.attrs == NULL || member.attrs == NULL ||
+	    policy.attrs == NULL || apikey.attrs == NULL) {
+		rc = tr_daemon_fail("out of memory");
+		goto out;
+	}
+	w[0].obj = &tenancy;
+	w[1].obj = &user;
+	w[2].obj = &group;
+	w[3].obj = &member;
+	w[4].obj = &policy;
+	w[5].obj = &apikey;
+	for (i = 0; i < 6; i++)
+		w[i].kind = TR_W_OBJ_PUT;
+	if (st->ops->apply(st, w, 6) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+
+	/* DIR/admin: the key and the OCI config file, 0600 from creation */
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ADMIN_DIR);
+	if (mkdir(path, 0700) != 0) {
+		rc = tr_daemon_fail("cannot create %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	(void)snprintf(keypath, sizeof(keypath), "%s/%s", dir,
+	    TR_ADMIN_KEY_FILE);
+	if (write_new_file(keypath, pem_priv, strlen(pem_priv)) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+	tr_buf_addf(&cfg, "[DEFAULT]\n"
+	    "user=%s\n"
+	    "fingerprint=%s\n"
+	    "key_file=%s\n"
+	    "tenancy=%s\n"
+	    "region=%s\n"
+	    "endpoint=%s\n", user.id, fp, keypath, tenancy.id, o.region,
+	    o.endpoint);
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ADMIN_CONFIG_FILE);
+	if (tr_buf_error(&cfg) < 0 ||
+	    write_new_file(path, cfg.ptr, cfg.len) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ADMIN_DIR);
+	sync_dir(path);
+	sync_dir(dir);
+	printf("tresord: initialised %s\n"
+	    "  tenancy        %s\n"
+	    "  administrator  %s (group Administrators)\n"
+	    "  API key        %s (fingerprint %s)\n"
+	    "  OCI config     %s/%s (profile DEFAULT, endpoint %s)\n",
+	    dir, tenancy.id, user.id, keypath, fp, dir, TR_ADMIN_CONFIG_FILE,
+	    o.endpoint);
+	rc = 0;
+out:
+	err = rc;
+	tr_store_close(st);
+	if (pem_priv != NULL)
+		tr_freezero(pem_priv, strlen(pem_priv));
+	tr_free(pem_pub);
+	BIO_free(bio);
+	EVP_PKEY_free(key);
+	tr_buf_dispose(&cfg);
+	tr_obj_dispose(&tenancy);
+	tr_obj_dispose(&user);
+	tr_obj_dispose(&group);
+	tr_obj_dispose(&member);
+	tr_obj_dispose(&policy);
+	tr_obj_dispose(&apikey);
+	return err;
+}

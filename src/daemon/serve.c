@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `tresord serve`: open the data directory and serve it.
+ *
+ * Start-up hardening before anything is read: no core dumps, not
+ * ptrace-attachable (PR_SET_DUMPABLE 0), key material on OpenSSL's
+ * locked secure heap.  A listen address other than loopback needs TLS
+ * (--tls-cert/--tls-key) unless --insecure-no-tls says otherwise.
+ * SIGTERM and SIGINT stop accepting, let requests in flight finish, and
+ * exit 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "auth/token.h"
+#include "crypto/keystore.h"
+#include "daemon/daemon.h"
+#include "http/server.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/secret.h"
+
+#define SECURE_HEAP_BYTES (4u * 1024 * 1024)
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+struct serve_ctx {
+	struct tr_api_env env;
+	char db_path[PATH_MAX];
+};
+
+static int
+open_store(struct tr_store **out, void *payload)
+{
+	struct serve_ctx *sc = payload;
+
+	return tr_store_sqlite_open(out, sc->db_path, false);
+}
+
+static int
+thread_init(void **state_out, void *payload)
+{
+	struct serve_ctx *sc = payload;
+	struct tr_api_thread *t;
+	int rc;
+
+	*state_out = NULL;
+	if ((rc = tr_api_thread_new(&t, &sc->env)) < 0)
+		return rc;
+	*state_out = t;
+	return 0;
+}
+
+static void
+thread_fini(void *state)
+{
+	tr_api_thread_free(state);
+}
+
+static void
+handle(void *state, const struct tr_request *req, struct tr_response *resp)
+{
+	tr_api_handle(state, req, resp);
+}
+
+static void
+serve_usage(FILE *f)
+{
+	fprintf(f, "usage: tresord serve --data DIR [--listen HOST:PORT] "
+	    "[--threads N]\n"
+	    "        [--tls-cert FILE --tls-key FILE] [--insecure-no-tls]\n"
+	    "        [--public-url URL] [--log-level debug|info|warn|error]\n"
+	    "  --listen HOST:PORT  numeric address (default 127.0.0.1:8200;"
+	    " IPv6 as [::1]:8200)\n"
+	    "  --threads N         event loops (default: the number of CPUs)"
+	    "\n"
+	    "  --public-url URL    base URL of the vault endpoints (default:"
+	    " from the Host header)\n");
+}
+
+/* Split "host:port" or "[v6]:port". */
+static int
+parse_listen(const char *s, char *host, size_t hostcap, uint16_t *port)
+{
+	const char *colon;
+	uint64_t p;
+	size_t hl;
+
+	if (s[0] == '[') {
+		colon = strstr(s, "]:");
+		if (colon == NULL)
+			return -1;
+		hl = (size_t)(colon - s - 1);
+		if (hl >= hostcap)
+			return -1;
+		memcpy(host, s + 1, hl);
+		colon++;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL)
+			return -1;
+		hl = (size_t)(colon - s);
+		if (hl >= hostcap)
+			return -1;
+		memcpy(host, s, hl);
+	}
+	host[hl] = '\0';
+	if (tr_parse_u64(colon + 1, strlen(colon + 1), 1, 65535, &p) < 0)
+		return -1;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static bool
+is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return false;
+}
+
+static void
+harden_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (tr_secret_heap_init(SECURE_HEAP_BYTES) < 0)
+		tr_log_warn("key material is NOT locked in memory: %s",
+		    tresor_error_last());
+}
+
+int
+tr_daemon_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "insecure-no-tls", no_argument, NULL, 'I' },
+		{ "public-url", required_argument, NULL, 'u' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct serve_ctx sc;
+	struct tr_http_config hc;
+	struct tr_keystore *ks = NULL;
+	struct tr_token_issuer *issuer = NULL;
+	struct tr_store *probe = NULL;
+	struct sigaction sa;
+	const char *data = NULL, *listen_s = "127.0.0.1:8200";
+	char host[INET6_ADDRSTRLEN + 1], path[PATH_MAX], dir[PATH_MAX];
+	bool insecure = false;
+	uint64_t threads = 0;
+	uint16_t port = 0;
+	long ncpu;
+	int c, rc = 1;
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&hc, 0, sizeof(hc));
+	sc.env.region = TR_DEFAULT_REGION;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:h", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			data = optarg;
+			break;
+		case 'l':
+			listen_s = optarg;
+			break;
+		case 'T':
+			if (tr_parse_u64(optarg, strlen(optarg), 1, 64,
+			    &threads) < 0)
+				return tr_daemon_fail("--threads must be 1..64");
+			break;
+		case 'c':
+			hc.tls_cert = optarg;
+			break;
+		case 'k':
+			hc.tls_key = optarg;
+			break;
+		case 'I':
+			insecure = true;
+			break;
+		case 'u':
+			sc.env.public_url = optarg;
+			break;
+		case 'r':
+			sc.env.region = optarg;
+			break;
+		case 'L':
+			if (strcmp(optarg, "debug") == 0)
+				tr_log_set_level(TR_LOG_DEBUG);
+			else if (strcmp(optarg, "info") == 0)
+				tr_log_set_level(TR_LOG_INFO);
+			else if (strcmp(optarg, "warn") == 0)
+				tr_log_set_level(TR_LOG_WARN);
+			else if (strcmp(optarg, "error") == 0)
+				tr_log_set_level(TR_LOG_ERROR);
+			else
+				return tr_daemon_fail("--log-level must be "
+				    "debug, info, warn or error");
+			break;
+		case 'h':
+			serve_usage(stdout);
+			return 0;
+		default:
+			serve_usage(stderr);
+			return 2;
+		}
+	}
+	if (data == NULL || optind != argc) {
+		serve_usage(stderr);
+		return 2;
+	}
+	if (parse_listen(listen_s, host, sizeof(host), &port) < 0)
+		return tr_daemon_fail("--listen must be HOST:PORT with a numeric"
+		    " address, e.g. 127.0.0.1:8200 or [::1]:8200");
+	if ((hc.tls_cert == NULL) != (hc.tls_key == NULL))
+		return tr_daemon_fail("--tls-cert and --tls-key go together");
+	if (hc.tls_cert == NULL && !is_loopback(host) && !insecure)
+		return tr_daemon_fail("refusing to serve %s without TLS: secrets"
+		    " would cross the network in clear text. Give --tls-cert "
+		    "and --tls-key, or --insecure-no-tls if you really mean it",
+		    host);
+	if (realpath(data, dir) == NULL)
+		return tr_daemon_fail("cannot open data directory %s: %s",
+		    data, strerror(errno));
+
+	harden_process();
+	tr_json_init();
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ROOT_KEY_FILE);
+	if (tr_keystore_open(&ks, path) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+	(void)snprintf(sc.db_path, sizeof(sc.db_path), "%s/%s", dir,
+	    TR_DB_FILE);
+	/* open once here: migrations run and a bad file fails early */
+	if (tr_store_sqlite_open(&probe, sc.db_path, false) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+	tr_store_close(probe);
+	if (tr_token_issuer_new(&issuer, ks, 3600) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+	sc.env.ks = ks;
+	sc.env.issuer = issuer;
+	sc.env.data_dir = dir;
+	sc.env.db_path = sc.db_path;
+	sc.env.store_open = open_store;
+	sc.env.store_payload = &sc;
+
+	if (threads == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (uint64_t)ncpu;
+	}
+	hc.host = host;
+	hc.port = port;
+	hc.threads = (unsigned int)threads;
+	hc.max_body = 1024 * 1024;
+	hc.request_timeout_ms = 10000;
+	hc.thread_init = thread_init;
+	hc.thread_fini = thread_fini;
+	hc.handle = handle;
+	hc.payload = &sc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	tr_log_info("serving %s://%s%s%s:%u from %s with %u thread%s",
+	    hc.tls_cert != NULL ? "https" : "http",
+	    strchr(host, ':') != NULL ? "[" : "", host,
+	    strchr(host, ':') != NULL ? "]" : "", (unsigned)port, dir,
+	    hc.threads, hc.threads == 1 ? "" : "s");
+	if (tr_http_serve(&hc, &stop_flag) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+	tr_log_info("stopped");
+	rc = 0;
+out:
+	tr_token_issuer_free(issuer);
+	tr_keystore_free(ks);
+	return rc;
+}

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * HTTP serving on h2o's evloop (see server.h).
+ *
+ * Each worker thread owns an h2o context, an event loop and a listening
+ * socket bound with SO_REUSEPORT to the same address, so the kernel
+ * spreads connections over the threads and no lock is shared on the
+ * request path.  Handlers run synchronously on the loop thread.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <h2o.h>
+#include <h2o/http2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "http/server.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/secret.h"
+
+#define MAX_THREADS 64
+#define SHUTDOWN_GRACE_MS 5000
+
+struct handler {
+	h2o_handler_t super;
+	struct worker *w;		/* set per thread through the context */
+};
+
+struct server {
+	const struct tr_http_config *cfg;
+	volatile sig_atomic_t *stop;
+	h2o_globalconf_t config;
+	SSL_CTX *ssl_ctx;
+	pthread_t threads[MAX_THREADS];
+	struct worker *workers[MAX_THREADS];
+};
+
+struct worker {
+	struct server *srv;
+	h2o_context_t ctx;
+	h2o_evloop_t *loop;
+	h2o_accept_ctx_t accept_ctx;
+	h2o_socket_t *listener;
+	int fd;
+	void *state;
+	int rc;
+	char err[512];
+};
+
+static pthread_key_t worker_key;
+
+int
+tr_http_listen(const char *host, uint16_t port)
+{
+	struct sockaddr_in6 a6;
+	struct sockaddr_in a4;
+	struct sockaddr *sa;
+	socklen_t salen;
+	int fd, one = 1, family;
+
+	memset(&a4, 0, sizeof(a4));
+	memset(&a6, 0, sizeof(a6));
+	if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
+		family = AF_INET;
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons(port);
+		sa = (struct sockaddr *)&a4;
+		salen = sizeof(a4);
+	} else if (inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
+		family = AF_INET6;
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons(port);
+		sa = (struct sockaddr *)&a6;
+		salen = sizeof(a6);
+	} else {
+		return tr_error_set(TRESOR_EINVAL,
+		    "listen address '%s' is not a numeric IPv4 or IPv6 address",
+		    host);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return tr_error_set(TRESOR_EIO, "socket: %s", strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
+		close(fd);
+		return tr_error_set(TRESOR_EIO, "setsockopt: %s",
+		    strerror(errno));
+	}
+	if (bind(fd, sa, salen) != 0) {
+		int e = errno;
+
+		close(fd);
+		return tr_error_set(TRESOR_EIO, "cannot listen on %s:%u: %s",
+		    host, (unsigned)port, strerror(e));
+	}
+	if (listen(fd, 1024) != 0) {
+		close(fd);
+		return tr_error_set(TRESOR_EIO, "listen: %s", strerror(errno));
+	}
+	return fd;
+}
+
+/* ---------------------------------------------------------------- */
+/* request handling                                                 */
+/* ---------------------------------------------------------------- */
+
+/* Response bodies come from here: zeroed when h2o releases them. */
+struct body_chunk {
+	size_t len;
+	char data[];
+};
+
+static void
+body_dispose(void *p)
+{
+	struct body_chunk *b = p;
+
+	tr_secure_zero(b->data, b->len);
+}
+
+static const char *
+reason_of(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Payload Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
+	}
+}
+
+static int
+on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+	struct worker *w = pthread_getspecific(worker_key);
+	static h2o_generator_t generator = { NULL, NULL };
+	struct tr_header *hdrs;
+	struct tr_request r;
+	struct tr_response resp;
+	struct sockaddr_storage ss;
+	struct body_chunk *chunk;
+	h2o_iovec_t buf;
+	char peer[INET6_ADDRSTRLEN + 8], clen[24];
+	size_t i, n = 0;
+	socklen_t sl;
+	bool have_clen = false;
+
+	memset(&r, 0, sizeof(r));
+	hdrs = h2o_mem_alloc_pool(&req->pool,
+	    (req->headers.size + 2) * sizeof(*hdrs));
+	for (i = 0; i < req->headers.size; i++) {
+		hdrs[n].name = req->headers.entries[i].name->base;
+		hdrs[n].name_len = req->headers.entries[i].name->len;
+		hdrs[n].value = req->headers.entries[i].value.base;
+		hdrs[n].value_len = req->headers.entries[i].value.len;
+		if (hdrs[n].name_len == 14 &&
+		    h2o_lcstris(hdrs[n].name, 14, H2O_STRLIT("content-length")))
+			have_clen = true;
+		n++;
+	}
+	/* h2o keeps Host as the authority and may consume Content-Length */
+	hdrs[n].name = "host";
+	hdrs[n].name_len = 4;
+	hdrs[n].value = req->authority.base;
+	hdrs[n].value_len = req->authority.len;
+	n++;
+	if (!have_clen && req->entity.base != NULL) {
+		int len = snprintf(clen, sizeof(clen), "%zu", req->entity.len);
+
+		hdrs[n].name = "content-length";
+		hdrs[n].name_len = 14;
+		hdrs[n].value = h2o_mem_alloc_pool(&req->pool, (size_t)len);
+		memcpy((char *)hdrs[n].value, clen, (size_t)len);
+		hdrs[n].value_len = (size_t)len;
+		n++;
+	}
+	r.method = req->method.base;
+	r.method_len = req->method.len;
+	r.target = req->path.base;
+	r.target_len = req->path.len;
+	r.headers = hdrs;
+	r.nheaders = n;
+	r.body = req->entity.base == NULL ? "" : req->entity.base;
+	r.body_len = req->entity.base == NULL ? 0 : req->entity.len;
+	r.tls = req->scheme == &H2O_URL_SCHEME_HTTPS;
+	peer[0] = '\0';
+	sl = req->conn->callbacks->get_peername(req->conn,
+	    (struct sockaddr *)&ss);
+	if (sl > 0 && ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer,
+		    sizeof(peer));
+	else if (sl > 0 && ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    peer, sizeof(peer));
+	r.peer = peer;
+
+	tr_response_init(&resp);
+	w->srv->cfg->handle(w->state, &r, &resp);
+
+	req->res.status = resp.status;
+	req->res.reason = reason_of(resp.status);
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
+	    NULL, H2O_STRLIT("application/json"));
+	for (i = 0; i < resp.nheaders; i++) {
+		size_t nl = strlen(resp.headers[i].name);
+		size_t vl = strlen(resp.headers[i].value);
+		char *v = h2o_mem_alloc_pool(&req->pool, vl + 1);
+
+		memcpy(v, resp.headers[i].value, vl + 1);
+		h2o_add_header_by_str(&req->pool, &req->res.headers,
+		    resp.headers[i].name, nl, 1, NULL, v, vl);
+	}
+	chunk = h2o_mem_alloc_shared(&req->pool, sizeof(*chunk) +
+	    resp.body.len + 1, body_dispose);
+	chunk->len = resp.body.len;
+	if (resp.body.len > 0)
+		memcpy(chunk->data, resp.body.ptr, resp.body.len);
+	req->res.content_length = resp.body.len;
+	tr_response_dispose(&resp);
+	buf = h2o_iovec_init(chunk->data, chunk->len);
+	h2o_start_response(req, &generator);
+	h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* threads                                                          */
+/* ---------------------------------------------------------------- */
+
+static void
+on_accept(h2o_socket_t *listener, const char *err)
+{
+	struct worker *w = listener->data;
+	h2o_socket_t *sock;
+
+	if (err != NULL)
+		return;
+	/* accept a few per wake-up; SO_REUSEPORT balances the threads */
+	for (int i = 0; i < 16; i++) {
+		sock = h2o_evloop_socket_accept(listener);
+		if (sock == NULL)
+			return;
+		h2o_accept(&w->accept_ctx, sock);
+	}
+}
+
+static bool
+has_connections(struct worker *w)
+{
+	return !h2o_linklist_is_empty(&w->ctx.http1._conns) ||
+	    !h2o_linklist_is_empty(&w->ctx.http2._conns);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *srv = w->srv;
+	int64_t deadline;
+
+	pthread_setspecific(worker_key, w);
+	if ((w->rc = srv->cfg->thread_init(&w->state, srv->cfg->payload)) < 0) {
+		(void)snprintf(w->err, sizeof(w->err), "%s",
+		    tresor_error_last());
+		close(w->fd);
+		w->fd = -1;
+		*srv->stop = 1;
+		return NULL;
+	}
+	w->loop = h2o_evloop_create();
+	h2o_context_init(&w->ctx, w->loop, &srv->config);
+	w->accept_ctx.ctx = &w->ctx;
+	w->accept_ctx.hosts = srv->config.hosts;
+	w->accept_ctx.ssl_ctx = srv->ssl_ctx;
+	w->listener = h2o_evloop_socket_create(w->loop, w->fd,
+	    H2O_SOCKET_FLAG_DONT_READ);
+	w->listener->data = w;
+	h2o_socket_read_start(w->listener, on_accept);
+
+	while (!*srv->stop)
+		h2o_evloop_run(w->loop, 200);
+
+	/* graceful: no new connections; finish what is in flight */
+	h2o_socket_read_stop(w->listener);
+	h2o_socket_close(w->listener);
+	w->listener = NULL;
+	h2o_context_request_shutdown(&w->ctx);
+	deadline = tr_mono_ms() + SHUTDOWN_GRACE_MS;
+	while (has_connections(w) && tr_mono_ms() < deadline)
+		h2o_evloop_run(w->loop, 50);
+	srv->cfg->thread_fini(w->state);
+	w->state = NULL;
+	return NULL;
+}
+
+static int
+setup_tls(struct server *srv)
+{
+	const struct tr_http_config *cfg = srv->cfg;
+	static const h2o_iovec_t alpn[] = {
+		{ H2O_STRLIT("h2") },
+		{ H2O_STRLIT("http/1.1") },
+		{ NULL, 0 }
+	};
+
+	srv->ssl_ctx = SSL_CTX_new(TLS_server_method());
+	if (srv->ssl_ctx == NULL)
+		return tr_error_set(TRESOR_ENOMEM, "cannot create TLS context");
+	SSL_CTX_set_min_proto_version(srv->ssl_ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(srv->ssl_ctx, SSL_OP_NO_COMPRESSION |
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_use_certificate_chain_file(srv->ssl_ctx,
+	    cfg->tls_cert) != 1)
+		return tr_error_set(TRESOR_EINVAL,
+		    "cannot load TLS certificate %s", cfg->tls_cert);
+	if (SSL_CTX_use_PrivateKey_file(srv->ssl_ctx, cfg->tls_key,
+	    SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(srv->ssl_ctx) != 1)
+		return tr_error_set(TRESOR_EINVAL,
+		    "cannot load TLS key %s (or it does not match the "
+		    "certificate)", cfg->tls_key);
+	h2o_ssl_register_alpn_protocols(srv->ssl_ctx, alpn);
+	return 0;
+}
+
+int
+tr_http_serve(const struct tr_http_config *cfg, volatile sig_atomic_t *stop)
+{
+	struct server srv;
+	struct handler *h;
+	h2o_hostconf_t *host;
+	h2o_pathconf_t *path;
+	unsigned int i, started = 0;
+	int rc = 0;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.cfg = cfg;
+	srv.stop = stop;
+	if (cfg->threads == 0 || cfg->threads > MAX_THREADS)
+		return tr_error_set(TRESOR_EINVAL,
+		    "threads must be 1..%d", MAX_THREADS);
+	(void)pthread_key_create(&worker_key, NULL);
+	h2o_config_init(&srv.config);
+	srv.config.server_name = h2o_iovec_init(H2O_STRLIT("tresor"));
+	srv.config.max_request_entity_size = cfg->max_body;
+	srv.config.http1.req_timeout = cfg->request_timeout_ms;
+	srv.config.http2.idle_timeout = cfg->request_timeout_ms * 6;
+	host = h2o_config_register_host(&srv.config,
+	    h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	path = h2o_config_register_path(host, "/", 0);
+	h = (struct handler *)h2o_create_handler(path, sizeof(*h));
+	h->super.on_req = on_req;
+	if (cfg->tls_cert != NULL && (rc = setup_tls(&srv)) < 0)
+		goto out;
+
+	for (i = 0; i < cfg->threads; i++) {
+		struct worker *w = tr_calloc(1, sizeof(*w));
+
+		if (w == NULL) {
+			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+			goto out;
+		}
+		w->srv = &srv;
+		w->fd = -1;
+		srv.workers[i] = w;
+		w->fd = tr_http_listen(cfg->host, cfg->port);
+		if (w->fd < 0) {
+			rc = w->fd;
+			goto out;
+		}
+	}
+	for (i = 0; i < cfg->threads; i++) {
+		if (pthread_create(&srv.threads[i], NULL, worker_main,
+		    srv.workers[i]) != 0) {
+			rc = tr_error_set(TRESOR_EIO, "cannot start threads");
+			*stop = 1;
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(srv.threads[i], NULL);
+		if (srv.workers[i]->rc < 0 && rc == 0)
+			rc = tr_error_set(srv.workers[i]->rc, "%s",
+			    srv.workers[i]->err);
+	}
+out:
+	for (i = 0; i < cfg->threads && i < MAX_THREADS; i++) {
+		if (srv.workers[i] == NULL)
+			continue;
+		if (srv.workers[i]->loop != NULL)
+			h2o_context_dispose(&srv.workers[i]->ctx);
+		else if (srv.workers[i]->fd >= 0)
+			close(srv.workers[i]->fd);
+		tr_free(srv.workers[i]);
+	}
+	h2o_config_dispose(&srv.config);
+	if (srv.ssl_ctx != NULL)
+		SSL_CTX_free(srv.ssl_ctx);
+	return rc;
+}

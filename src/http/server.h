@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP server: listeners, one h2o event loop per thread (each with
+ * its own SO_REUSEPORT listener), TLS, limits, graceful shutdown.
+ *
+ * The server knows HTTP and nothing of OCI: it turns each request into a
+ * struct tr_request, calls the handler, and sends the struct tr_response
+ * back.  Response bodies are zeroed when h2o releases them, since some
+ * carry secret content.
+ */
+#ifndef TR_HTTP_SERVER_H
+#define TR_HTTP_SERVER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/request.h"
+
+struct tr_http_config {
+	const char *host;		/* numeric address to bind */
+	uint16_t port;
+	unsigned int threads;		/* event loops (1..64) */
+	const char *tls_cert;		/* PEM chain, or NULL for plain HTTP */
+	const char *tls_key;		/* PEM private key */
+	size_t max_body;		/* request body limit, bytes */
+	unsigned int request_timeout_ms; /* slow clients are dropped */
+	/* per-thread state: made in the thread, freed at its end */
+	int (*thread_init)(void **state_out, void *payload);
+	void (*thread_fini)(void *state);
+	void (*handle)(void *state, const struct tr_request *req,
+	    struct tr_response *resp);
+	/* called after each response is queued (access log, audit) */
+	void *payload;
+};
+
+/*
+ * Bind and serve until *stop becomes non-zero (set it from a signal
+ * handler), then stop accepting, let requests in flight finish, and
+ * return 0.  Returns a negative code when the listeners cannot be set up
+ * (address in use, bad certificate...), with the reason in
+ * tresor_error_last().
+ */
+int tr_http_serve(const struct tr_http_config *cfg,
+    volatile sig_atomic_t *stop);
+
+/*
+ * Bind the listening socket of one thread (exposed for tests): returns
+ * the fd or a negative code.
+ */
+int tr_http_listen(const char *host, uint16_t port);
+
+#endif /* TR_HTTP_SERVER_H */

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The storage interface.  A backend (SQLite now, PostgreSQL later) fills
+ * in struct tr_store_ops; nothing above src/store/ knows which one runs.
+ *
+ * The store never sees plaintext.  It keeps:
+ *   - objects: every OCI resource (vault, key, secret, compartment, user,
+ *     group, membership, API key, dynamic group, policy, tenancy) as a row
+ *     of indexed columns plus `attrs`, a JSON document owned by src/api/;
+ *   - secret versions: ciphertext, the wrapped data key, stages;
+ *   - key versions: master key material wrapped by the root key;
+ *   - retry tokens, and a few counters and settings.
+ *
+ * Every change goes through apply(): a batch of writes applied atomically
+ * (all or nothing) and durably (on disk before apply() returns 0).  Each
+ * object write states the etag it expects, so concurrent writers are
+ * detected (TRESOR_EPRECOND) and the caller re-reads and retries.  The
+ * domain rules (stages, states, version numbers) live in src/api/.
+ *
+ * A struct tr_store is one connection: use it from one thread at a time.
+ * Open one per thread.
+ */
+#ifndef TR_STORE_STORE_H
+#define TR_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TR_ID_MAX 256		/* OCIDs and other identifiers, with NUL */
+#define TR_NAME_MAX 256		/* names, with NUL */
+#define TR_STATE_MAX 32
+#define TR_ETAG_MAX 40
+
+/* One OCI resource. */
+struct tr_obj {
+	char id[TR_ID_MAX];
+	char type[TR_STATE_MAX];	/* "vault", "key", "vaultsecret"... */
+	char tenancy_id[TR_ID_MAX];
+	char compartment_id[TR_ID_MAX];
+	char parent_id[TR_ID_MAX];	/* vault of a key/secret, user of an
+					 * API key or membership, parent of a
+					 * compartment; "" when none */
+	char name[TR_NAME_MAX];		/* unique where the type says so */
+	char state[TR_STATE_MAX];	/* lifecycleState */
+	char etag[TR_ETAG_MAX];
+	int64_t time_created;		/* ms since the epoch */
+	int64_t time_of_deletion;	/* ms, 0 when none */
+	uint64_t seq;			/* versions: last number; else 0 */
+	char *attrs;			/* JSON object text; owned */
+};
+
+/* Stage bits of a secret version. */
+#define TR_STAGE_CURRENT 0x01u
+#define TR_STAGE_PENDING 0x02u
+#define TR_STAGE_LATEST 0x04u
+#define TR_STAGE_PREVIOUS 0x08u
+#define TR_STAGE_DEPRECATED 0x10u
+
+/* One secret version; the blobs are ciphertext. */
+struct tr_secret_version {
+	char secret_id[TR_ID_MAX];
+	uint64_t number;
+	char name[TR_NAME_MAX];		/* version name, "" when none */
+	unsigned int stages;		/* TR_STAGE_* */
+	char state[TR_STATE_MAX];	/* "" (active), PENDING_DELETION... */
+	int64_t time_created;
+	int64_t time_of_deletion;
+	int64_t time_of_expiry;
+	char key_version_id[TR_ID_MAX];
+	unsigned char *wrapped_dek;	/* owned */
+	size_t wrapped_dek_len;
+	unsigned char *content;		/* owned; nonce || ciphertext || tag */
+	size_t content_len;
+	unsigned char content_mac[32];	/* keyed hash for the reuse rule */
+	bool has_mac;
+	char *attrs;			/* JSON text; owned */
+};
+
+/* One master key version; `wrapped` is material under the root key. */
+struct tr_key_version {
+	char id[TR_ID_MAX];
+	char key_id[TR_ID_MAX];
+	char vault_id[TR_ID_MAX];
+	char compartment_id[TR_ID_MAX];
+	char state[TR_STATE_MAX];
+	int64_t time_created;
+	int64_t time_of_deletion;
+	uint64_t seq;			/* 1, 2, ... within the key */
+	unsigned char *wrapped;		/* owned */
+	size_t wrapped_len;
+	char *public_pem;		/* owned; NULL for symmetric keys */
+	char *attrs;			/* JSON text; owned */
+};
+
+/* A stored answer to a create carrying opc-retry-token. */
+struct tr_retry_rec {
+	unsigned char key[32];		/* SHA-256(principal, op, token) */
+	unsigned char body_hash[32];	/* SHA-256 of the request body */
+	int status;			/* 0 while the first attempt runs */
+	char *response;			/* JSON text; owned */
+	char etag[TR_ETAG_MAX];
+	int64_t time_created;
+};
+
+/* What a list returns and in which order. */
+enum tr_sort_by { TR_SORT_TIME = 0, TR_SORT_NAME = 1 };
+
+#define TR_FILTER_ATTRS 4
+
+struct tr_obj_filter {
+	const char *type;		/* required */
+	const char *tenancy_id;		/* optional, likewise below */
+	const char *compartment_id;
+	const char *parent_id;
+	const char *name;		/* exact */
+	const char *state;		/* exact lifecycleState */
+	bool hide_deleted;		/* leave out state DELETED */
+	/* exact matches on top-level string/number members of attrs */
+	const char *attr_key[TR_FILTER_ATTRS];
+	const char *attr_value[TR_FILTER_ATTRS];
+};
+
+/*
+ * Keyset pagination: the page starts after (after_time|after_name,
+ * after_id) in the chosen order.
+ */
+struct tr_page {
+	size_t limit;			/* 1..1000 */
+	enum tr_sort_by sort_by;
+	bool desc;
+	bool has_after;
+	int64_t after_time;
+	const char *after_name;
+	const char *after_id;
+};
+
+/* One write of a batch. */
+enum tr_write_kind {
+	TR_W_OBJ_PUT = 1,	/* insert (expect_etag NULL) or replace */
+	TR_W_OBJ_DELETE,	/* remove (expect_etag checked when set) */
+	TR_W_SV_INSERT,		/* new secret version, blobs included */
+	TR_W_SV_UPDATE,		/* stages, state, times, attrs only */
+	TR_W_SV_DELETE,		/* destroy a secret version for real */
+	TR_W_KV_INSERT,		/* new key version */
+	TR_W_KV_UPDATE,		/* state, times, attrs only */
+	TR_W_RETRY_PUT		/* complete a claimed retry token */
+};
+
+struct tr_store_write {
+	enum tr_write_kind kind;
+	const struct tr_obj *obj;
+	/*
+	 * For OBJ_PUT/OBJ_DELETE: NULL means "must not exist" for a put and
+	 * "no check" for a delete; otherwise the etag the row must have.
+	 * The new etag of a put is obj->etag.
+	 */
+	const char *expect_etag;
+	const struct tr_secret_version *sv;
+	const struct tr_key_version *kv;
+	const struct tr_retry_rec *retry;
+};
+
+struct tr_store;
+
+/*
+ * The backend operations.  Every function returns 0 or a negative
+ * TRESOR_E* code with detail in tresor_error_last().  Out-parameters
+ * hand ownership to the caller (free with the tr_store_*_dispose
+ * helpers).  New operations go only at the end.
+ */
+struct tr_store_ops {
+	unsigned int version;
+	const char *name;
+
+	void (*close)(struct tr_store *st);
+
+	/* objects */
+	int (*obj_get)(struct tr_store *st, struct tr_obj *out, const char *id,
+	    const char *type);
+	int (*obj_get_by_name)(struct tr_store *st, struct tr_obj *out,
+	    const char *type, const char *tenancy_id, const char *parent_id,
+	    const char *name);
+	int (*obj_list)(struct tr_store *st, struct tr_obj **items_out,
+	    size_t *n_out, bool *more_out, const struct tr_obj_filter *f,
+	    const struct tr_page *page);
+
+	/* secret versions, ordered by number ascending */
+	int (*sv_get)(struct tr_store *st, struct tr_secret_version *out,
+	    const char *secret_id, uint64_t number);
+	int (*sv_list)(struct tr_store *st, struct tr_secret_version **items_out,
+	    size_t *n_out, const char *secret_id, bool with_blobs);
+
+	/* key versions, ordered by seq ascending */
+	int (*kv_get)(struct tr_store *st, struct tr_key_version *out,
+	    const char *id);
+	int (*kv_list)(struct tr_store *st, struct tr_key_version **items_out,
+	    size_t *n_out, const char *key_id);
+
+	/* an atomic, durable batch of writes */
+	int (*apply)(struct tr_store *st, const struct tr_store_write *w,
+	    size_t n);
+
+	/*
+	 * Retry tokens.  claim() inserts a pending record for `key` and
+	 * returns 0, or TRESOR_EEXISTS and fills `out` with the record
+	 * already there (status 0 while its first attempt runs).  release()
+	 * forgets a claim whose attempt failed.  Records older than
+	 * `max_age_ms` are ignored and replaced.
+	 */
+	int (*retry_claim)(struct tr_store *st, struct tr_retry_rec *out,
+	    const unsigned char key[32], const unsigned char body_hash[32],
+	    int64_t max_age_ms);
+	int (*retry_release)(struct tr_store *st, const unsigned char key[32]);
+
+	/*
+	 * A counter bumped by every write to identity objects (users,
+	 * groups, memberships, API keys, policies, compartments, dynamic
+	 * groups, tenancy), so caches of parsed policies know when to reload.
+	 */
+	int (*iam_generation)(struct tr_store *st, uint64_t *out);
+
+	/* Small settings (tenancy-wide switches), text values. */
+	int (*setting_get)(struct tr_store *st, char **value_out,
+	    const char *key);
+	int (*setting_put)(struct tr_store *st, const char *key,
+	    const char *value);
+};
+
+/* A handle: the ops plus backend state behind it. */
+struct tr_store {
+	const struct tr_store_ops *ops;
+};
+
+#define TR_STORE_OPS_VERSION 1
+
+/*
+ * Open the SQLite store at `path`, creating and migrating it when
+ * `create` is set.  Returns TRESOR_EIO with a clear message for a file
+ * that is not a tresor database, is corrupt, or fails its integrity
+ * check.
+ */
+int tr_store_sqlite_open(struct tr_store **out, const char *path,
+    bool create);
+
+/* Thin wrappers so callers read naturally. */
+static inline void
+tr_store_close(struct tr_store *st)
+{
+	if (st != NULL)
+		st->ops->close(st);
+}
+
+/* Helpers shared by every backend and caller. */
+void tr_obj_dispose(struct tr_obj *o);
+void tr_obj_list_free(struct tr_obj *items, size_t n);
+void tr_secret_version_dispose(struct tr_secret_version *v);
+void tr_secret_version_list_free(struct tr_secret_version *items, size_t n);
+void tr_key_version_dispose(struct tr_key_version *v);
+void tr_key_version_list_free(struct tr_key_version *items, size_t n);
+void tr_retry_rec_dispose(struct tr_retry_rec *r);
+
+/* A fresh random etag into `out` (TR_ETAG_MAX). */
+int tr_store_new_etag(char *out);
+
+/* True for object types whose writes bump the IAM generation. */
+bool tr_store_type_is_iam(const char *type);
+
+#endif /* TR_STORE_STORE_H */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Parsing untrusted JSON with limits (STYLE B2): size, depth, array
+ * length, duplicate keys, embedded NULs.  Built on jansson.
+ */
+#ifndef TR_UTIL_JSON_H
+#define TR_UTIL_JSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct tr_json_limits {
+	size_t max_bytes;	/* body size */
+	size_t max_depth;	/* nesting of objects and arrays */
+	size_t max_array;	/* elements in one array */
+	size_t max_members;	/* members in one object */
+};
+
+#define TR_JSON_LIMITS_DEFAULT { 1024 * 1024, 16, 1000, 1000 }
+
+/*
+ * Parse `len` bytes into `*out` (caller decrefs).  An empty body parses
+ * as {} (the SDK drops bodies that serialise to {}).  The top level must
+ * be an object.  Returns 0, TRESOR_EINVAL or TRESOR_ETOOBIG with the
+ * reason (and position) in tresor_error_last().
+ */
+int tr_json_parse_object(json_t **out, const char *body, size_t len,
+    const struct tr_json_limits *lim);
+
+/*
+ * Serialise `v` compactly into a new string (caller frees with tr_free).
+ */
+char *tr_json_dump(const json_t *v);
+
+/*
+ * Route jansson's allocations through tr_malloc and a free that zeroes
+ * each block first (JSON carries base64 secret content).  Call once at
+ * start-up, before any JSON is parsed.
+ */
+void tr_json_init(void);
+
+#endif /* TR_UTIL_JSON_H */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Limited JSON parsing: empty body, depth, arrays, duplicates, NUL.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util/error.h"
+#include "util/json.h"
+
+static const struct tr_json_limits lim = { 4096, 4, 3, 5 };
+
+static int
+parse(const char *s)
+{
+	json_t *v = NULL;
+	int rc = tr_json_parse_object(&v, s, strlen(s), &lim);
+
+	json_decref(v);
+	return rc;
+}
+
+static void
+test_empty_body_is_empty_object(void **state)
+{
+	json_t *v = NULL;
+
+	(void)state;
+	assert_int_equal(tr_json_parse_object(&v, "", 0, &lim), 0);
+	assert_true(json_is_object(v));
+	assert_int_equal(json_object_size(v), 0);
+	json_decref(v);
+	assert_int_equal(parse(" \n"), 0);
+}
+
+static void
+test_rejects_non_objects_and_garbage(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[]"), TRESOR_EINVAL);
+	assert_int_equal(parse("\"x\""), TRESOR_EINVAL);
+	assert_int_equal(parse("{"), TRESOR_EINVAL);
+	assert_int_equal(parse("{} {}"), TRESOR_EINVAL);
+	assert_int_equal(parse("{\"a\":1,}"), TRESOR_EINVAL);
+}
+
+static void
+test_rejects_duplicate_keys(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("{\"a\":1,\"a\":2}"), TRESOR_EINVAL);
+	assert_non_null(strstr(tresor_error_last(), "duplicate"));
+}
+
+static void
+test_rejects_nul_and_bad_utf8(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("{\"a\":\"x\\u0000y\"}"), TRESOR_EINVAL);
+	assert_int_equal(parse("{\"a\":\"\xff\xfe\"}"), TRESOR_EINVAL);
+}
+
+static void
+test_limits(void **state)
+{
+	char big[5000];
+
+	(void)state;
+	assert_int_equal(parse("{\"a\":{\"b\":{\"c\":{}}}}"), 0);
+	assert_int_equal(parse("{\"a\":{\"b\":{\"c\":{\"d\":{}}}}}"),
+	    TRESOR_ETOOBIG);
+	/* brackets inside strings do not count */
+	assert_int_equal(parse("{\"a\":\"[[[[[[[[[[\"}"), 0);
+	assert_int_equal(parse("{\"a\":[1,2,3]}"), 0);
+	assert_int_equal(parse("{\"a\":[1,2,3,4]}"), TRESOR_ETOOBIG);
+	assert_int_equal(parse("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,"
+	    "\"f\":6}"), TRESOR_ETOOBIG);
+	memset(big, ' ', sizeof(big) - 1);
+	big[0] = '{';
+	big[sizeof(big) - 2] = '}';
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(parse(big), TRESOR_ETOOBIG);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_body_is_empty_object),
+		cmocka_unit_test(test_rejects_non_objects_and_garbage),
+		cmocka_unit_test(test_rejects_duplicate_keys),
+		cmocka_unit_test(test_rejects_nul_and_bad_utf8),
+		cmocka_unit_test(test_limits),
+	};
+
+	tr_json_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
