@@ -16,6 +16,7 @@
 
 #include "util/request.h"
 
+struct tr_ca;
 struct tr_keystore;
 struct tr_store;
 struct tr_token_issuer;
@@ -24,6 +25,7 @@ struct tr_token_issuer;
 struct tr_api_env {
 	struct tr_keystore *ks;
 	struct tr_token_issuer *issuer;	/* NULL: session tokens refused */
+	struct tr_ca *ca;		/* instance principals' CA, or NULL */
 	const char *data_dir;
 	const char *db_path;
 	const char *public_url;		/* base URL for vault endpoints, or

@@ -58,6 +58,7 @@ struct tr_api_ctx {
 	size_t nquery;
 	json_t *body;
 	char base_url[512];
+	char *principal_tags;		/* a workload's defined tags, JSON */
 };
 
 typedef void (*tr_api_handler_fn)(struct tr_api_ctx *c);
@@ -236,6 +237,14 @@ int tr_api_authorize(struct tr_api_ctx *c, const struct tr_api_target *target,
     const char *const *permissions, const char *what);
 
 /*
+ * The decision for principal `p` (with the trace of every statement
+ * considered when `trace` is not NULL); answers nothing.
+ */
+int tr_api_decide(struct tr_api_ctx *c, const struct tr_principal *p,
+    const struct tr_api_target *target, const char *const *permissions,
+    struct tr_iam_decision *dec, struct tr_buf *trace);
+
+/*
  * Like tr_api_authorize() but answers nothing: *allowed tells.  For list
  * filtering.
  */
@@ -332,6 +341,39 @@ void tr_api_version_next(struct tr_api_ctx *c, uint64_t last);
 /* SecretVersionSummary (bundle = false) or SecretBundleVersionSummary. */
 json_t *tr_api_version_summary_json(const struct tr_secret_version *v,
     bool bundle);
+
+/* identity.c (IdentityClient) */
+#define TR_API_ID_HANDLERS(sfx)						\
+	void tr_api_create_##sfx(struct tr_api_ctx *c);			\
+	void tr_api_get_##sfx(struct tr_api_ctx *c);			\
+	void tr_api_list_##sfx(struct tr_api_ctx *c);			\
+	void tr_api_update_##sfx(struct tr_api_ctx *c);			\
+	void tr_api_delete_##sfx(struct tr_api_ctx *c);
+TR_API_ID_HANDLERS(compartment)
+TR_API_ID_HANDLERS(user)
+TR_API_ID_HANDLERS(group)
+TR_API_ID_HANDLERS(dynamic_group)
+TR_API_ID_HANDLERS(policy)
+void tr_api_get_tenancy(struct tr_api_ctx *c);
+void tr_api_add_user_to_group(struct tr_api_ctx *c);
+void tr_api_get_user_group_membership(struct tr_api_ctx *c);
+void tr_api_remove_user_from_group(struct tr_api_ctx *c);
+void tr_api_list_user_group_memberships(struct tr_api_ctx *c);
+void tr_api_upload_api_key(struct tr_api_ctx *c);
+void tr_api_list_api_keys(struct tr_api_ctx *c);
+void tr_api_delete_api_key(struct tr_api_ctx *c);
+
+/* tresor_ext.c (/tresor/v1, instance metadata, X.509 federation) */
+void tr_api_simulate_policy(struct tr_api_ctx *c);
+void tr_api_lint_policy(struct tr_api_ctx *c);
+void tr_api_create_workload(struct tr_api_ctx *c);
+void tr_api_get_workload(struct tr_api_ctx *c);
+void tr_api_list_workloads(struct tr_api_ctx *c);
+void tr_api_delete_workload(struct tr_api_ctx *c);
+void tr_api_rp_session_token(struct tr_api_ctx *c);
+void tr_api_imds(struct tr_api_ctx *c);
+void tr_api_imds_region(struct tr_api_ctx *c);
+void tr_api_x509_federation(struct tr_api_ctx *c);
 
 /* secret_bundles.c (SecretsClient) */
 void tr_api_get_secret_bundle(struct tr_api_ctx *c);

@@ -261,15 +261,15 @@ tr_api_world(struct tr_api_ctx *c, struct tr_iam_world **out)
 }
 
 int
-tr_api_allowed(struct tr_api_ctx *c, const struct tr_api_target *target,
-    const char *const *permissions, bool *allowed)
+tr_api_decide(struct tr_api_ctx *c, const struct tr_principal *p,
+    const struct tr_api_target *target, const char *const *permissions,
+    struct tr_iam_decision *dec, struct tr_buf *trace)
 {
 	struct tr_iam_world *w;
 	struct tr_iam_request req;
-	struct tr_iam_decision dec;
 	int rc;
 
-	*allowed = false;
+	memset(dec, 0, sizeof(*dec));
 	if (permissions == NULL)
 		permissions = tr_iam_op_permissions(c->operation);
 	if (permissions == NULL)
@@ -278,7 +278,7 @@ tr_api_allowed(struct tr_api_ctx *c, const struct tr_api_target *target,
 	if ((rc = tr_api_world(c, &w)) < 0)
 		return rc;
 	memset(&req, 0, sizeof(req));
-	req.principal = &c->principal;
+	req.principal = p;
 	req.operation = c->operation;
 	req.permissions = permissions;
 	req.compartment_id = target->compartment_id;
@@ -288,7 +288,19 @@ tr_api_allowed(struct tr_api_ctx *c, const struct tr_api_target *target,
 	req.secret_name = target->secret_name;
 	req.include_plaintext_key = target->include_plaintext_key;
 	req.now_ms = tr_now_ms();
-	if ((rc = tr_iam_authorize(w, &req, &dec, NULL)) < 0)
+	return tr_iam_authorize(w, &req, dec, trace);
+}
+
+int
+tr_api_allowed(struct tr_api_ctx *c, const struct tr_api_target *target,
+    const char *const *permissions, bool *allowed)
+{
+	struct tr_iam_decision dec;
+	int rc;
+
+	*allowed = false;
+	if ((rc = tr_api_decide(c, &c->principal, target, permissions, &dec,
+	    NULL)) < 0)
 		return rc;
 	*allowed = dec.allowed;
 	return 0;
@@ -312,71 +324,15 @@ tr_api_authorize(struct tr_api_ctx *c, const struct tr_api_target *target,
 	return 0;
 }
 
-/* "tenancy" or "compartment a:b:c" naming where `id` sits. */
-static void
-location_of(struct tr_api_ctx *c, const char *id, char *out, size_t cap)
-{
-	char path[1024] = "", tmp[1024], cur[TR_ID_MAX];
-	struct tr_obj o;
-	int depth = 0;
-
-	(void)snprintf(cur, sizeof(cur), "%s", id);
-	while (depth++ < 10) {
-		memset(&o, 0, sizeof(o));
-		if (c->st->ops->obj_get(c->st, &o, cur, "compartment") < 0)
-			break;
-		(void)snprintf(tmp, sizeof(tmp), "%s%s%s", o.name,
-		    path[0] == '\0' ? "" : ":", path);
-		(void)snprintf(path, sizeof(path), "%s", tmp);
-		(void)snprintf(cur, sizeof(cur), "%s", o.parent_id);
-		tr_obj_dispose(&o);
-	}
-	if (path[0] == '\0')
-		(void)snprintf(out, cap, "tenancy");
-	else
-		(void)snprintf(out, cap, "compartment %s", path);
-}
-
-/* A subject for a suggested statement: one of the caller's groups. */
-static void
-subject_of(struct tr_api_ctx *c, char *out, size_t cap)
-{
-	struct tr_obj_filter f = { 0 };
-	struct tr_page pg = { 0 };
-	struct tr_obj *items = NULL, g;
-	size_t n = 0;
-	bool more;
-
-	if (c->principal.kind != TR_PRINCIPAL_USER) {
-		(void)snprintf(out, cap,
-		    "dynamic-group <a dynamic group matching %s>",
-		    c->principal.id);
-		return;
-	}
-	f.type = "groupmembership";
-	f.parent_id = c->principal.id;
-	pg.limit = 1;
-	(void)snprintf(out, cap, "group <a group of user %s>",
-	    c->principal.name);
-	if (c->st->ops->obj_list(c->st, &items, &n, &more, &f, &pg) == 0 &&
-	    n > 0) {
-		memset(&g, 0, sizeof(g));
-		if (c->st->ops->obj_get(c->st, &g, items[0].name, "group") ==
-		    0)
-			(void)snprintf(out, cap, "group %s", g.name);
-		tr_obj_dispose(&g);
-	}
-	tr_obj_list_free(items, n);
-}
-
 int
 tr_api_authorize_key_use(struct tr_api_ctx *c, const struct tr_obj *key,
     bool has_new_content)
 {
 	struct tr_api_target target = { 0 };
+	struct tr_iam_request req;
 	struct tr_iam_world *w;
 	const char *const *perms;
-	char loc[1100], subject[600];
+	char suggestion[1024];
 	bool allowed;
 	int rc;
 
@@ -397,15 +353,26 @@ tr_api_authorize_key_use(struct tr_api_ctx *c, const struct tr_obj *key,
 	}
 	if (allowed)
 		return 0;
-	location_of(c, key->compartment_id, loc, sizeof(loc));
-	subject_of(c, subject, sizeof(subject));
+	memset(&req, 0, sizeof(req));
+	req.principal = &c->principal;
+	req.operation = c->operation;
+	req.permissions = perms;
+	req.compartment_id = key->compartment_id;
+	req.vault_id = key->parent_id;
+	req.key_id = key->id;
+	req.now_ms = tr_now_ms();
+	if (tr_iam_suggest_statement(w, &req, perms[0], suggestion,
+	    sizeof(suggestion)) < 0)
+		(void)snprintf(suggestion, sizeof(suggestion),
+		    "Allow group <your group> to use keys in compartment id "
+		    "%s where target.key.id = '%s'", key->compartment_id,
+		    key->id);
 	tr_api_error(c, 403, "NotAuthorized",
-	    "%s needs permission %s ('use keys') on the master encryption "
-	    "key %s in compartment %s, which this caller lacks (tenancy "
-	    "setting secret_reads_require_key_use is on). A policy statement "
-	    "that grants it: Allow %s to use keys in %s where target.key.id "
-	    "= '%s'", c->operation, perms[0], key->id, key->compartment_id,
-	    subject, loc, key->id);
+	    "%s needs permission %s (granted by 'use keys') on the secret's "
+	    "master encryption key %s in compartment %s, and the caller lacks "
+	    "it (tenancy setting secret_reads_require_key_use is on). A "
+	    "policy statement that would grant it: %s", c->operation,
+	    perms[0], key->id, key->compartment_id, suggestion);
 	return TRESOR_EDENIED;
 }
 

@@ -26,6 +26,7 @@
 
 #define MAX_SEGMENTS 16
 #define MAX_PATH 4096
+#define MAX_ROUTE_SEGS 9
 
 enum route_scope {
 	SCOPE_ROOT = 0,		/* the base URL */
@@ -36,7 +37,7 @@ enum route_scope {
 struct route {
 	enum route_scope scope;
 	const char *method;
-	const char *seg[7];	/* "*" is a parameter; NULL ends */
+	const char *seg[MAX_ROUTE_SEGS]; /* "*" is a parameter; NULL ends */
 	const char *operation;
 	tr_api_handler_fn fn;
 	bool public;		/* no authentication */
@@ -94,6 +95,76 @@ static const struct route routes[] = {
 	    tr_api_cancel_vault_deletion, false },
 	{ SCOPE_ROOT, "GET", { "20180608", "vaults", "*", "usage" },
 	    "GetVaultUsage", tr_api_get_vault_usage, false },
+
+	/* IdentityClient */
+	{ SCOPE_ROOT, "GET", { "20160918", "tenancies", "*" }, "GetTenancy",
+	    tr_api_get_tenancy, false },
+#define ID_ROUTES(path, Name, sfx)					\
+	{ SCOPE_ROOT, "POST", { "20160918", path }, "Create" Name,	\
+	    tr_api_create_##sfx, false },				\
+	{ SCOPE_ROOT, "GET", { "20160918", path }, "List" Name "s",	\
+	    tr_api_list_##sfx, false },					\
+	{ SCOPE_ROOT, "GET", { "20160918", path, "*" }, "Get" Name,	\
+	    tr_api_get_##sfx, false },					\
+	{ SCOPE_ROOT, "PUT", { "20160918", path, "*" }, "Update" Name,	\
+	    tr_api_update_##sfx, false },				\
+	{ SCOPE_ROOT, "DELETE", { "20160918", path, "*" }, "Delete" Name,\
+	    tr_api_delete_##sfx, false }
+	ID_ROUTES("compartments", "Compartment", compartment),
+	ID_ROUTES("users", "User", user),
+	ID_ROUTES("groups", "Group", group),
+	ID_ROUTES("dynamicGroups", "DynamicGroup", dynamic_group),
+	{ SCOPE_ROOT, "POST", { "20160918", "policies" }, "CreatePolicy",
+	    tr_api_create_policy, false },
+	{ SCOPE_ROOT, "GET", { "20160918", "policies" }, "ListPolicies",
+	    tr_api_list_policy, false },
+	{ SCOPE_ROOT, "GET", { "20160918", "policies", "*" }, "GetPolicy",
+	    tr_api_get_policy, false },
+	{ SCOPE_ROOT, "PUT", { "20160918", "policies", "*" }, "UpdatePolicy",
+	    tr_api_update_policy, false },
+	{ SCOPE_ROOT, "DELETE", { "20160918", "policies", "*" },
+	    "DeletePolicy", tr_api_delete_policy, false },
+#undef ID_ROUTES
+	{ SCOPE_ROOT, "POST", { "20160918", "userGroupMemberships" },
+	    "AddUserToGroup", tr_api_add_user_to_group, false },
+	{ SCOPE_ROOT, "GET", { "20160918", "userGroupMemberships" },
+	    "ListUserGroupMemberships", tr_api_list_user_group_memberships,
+	    false },
+	{ SCOPE_ROOT, "GET", { "20160918", "userGroupMemberships", "*" },
+	    "GetUserGroupMembership", tr_api_get_user_group_membership, false },
+	{ SCOPE_ROOT, "DELETE", { "20160918", "userGroupMemberships", "*" },
+	    "RemoveUserFromGroup", tr_api_remove_user_from_group, false },
+	{ SCOPE_ROOT, "POST", { "20160918", "users", "*", "apiKeys" },
+	    "UploadApiKey", tr_api_upload_api_key, false },
+	{ SCOPE_ROOT, "GET", { "20160918", "users", "*", "apiKeys" },
+	    "ListApiKeys", tr_api_list_api_keys, false },
+	{ SCOPE_ROOT, "DELETE", { "20160918", "users", "*", "apiKeys", "*" },
+	    "DeleteApiKey", tr_api_delete_api_key, false },
+
+	/* tresor's own (docs/api/tresor-v1.md) */
+	{ SCOPE_ROOT, "POST", { "tresor", "v1", "actions", "simulatePolicy" },
+	    "SimulatePolicy", tr_api_simulate_policy, false },
+	{ SCOPE_ROOT, "POST", { "tresor", "v1", "actions", "lintPolicy" },
+	    "LintPolicy", tr_api_lint_policy, false },
+	{ SCOPE_ROOT, "POST", { "tresor", "v1", "workloads" },
+	    "CreateWorkload", tr_api_create_workload, false },
+	{ SCOPE_ROOT, "GET", { "tresor", "v1", "workloads" },
+	    "ListWorkloads", tr_api_list_workloads, false },
+	{ SCOPE_ROOT, "GET", { "tresor", "v1", "workloads", "*" },
+	    "GetWorkload", tr_api_get_workload, false },
+	{ SCOPE_ROOT, "DELETE", { "tresor", "v1", "workloads", "*" },
+	    "DeleteWorkload", tr_api_delete_workload, false },
+	{ SCOPE_ROOT, "POST", { "tresor", "v1", "authentication",
+	    "resourcePrincipalSessionToken" }, "RequestResourcePrincipalToken",
+	    tr_api_rp_session_token, false },
+	/* instance principals: metadata capability URLs, federation */
+	{ SCOPE_ROOT, "GET", { "tresor", "v1", "imds", "*", "opc", "v2",
+	    "identity", "*" }, "InstanceMetadata", tr_api_imds, true },
+	{ SCOPE_ROOT, "GET", { "tresor", "v1", "imds", "*", "opc", "v2",
+	    "instance", "region" }, "InstanceMetadata", tr_api_imds_region,
+	    true },
+	{ SCOPE_ROOT, "POST", { "auth", "v1", "x509" }, "FederateX509",
+	    tr_api_x509_federation, true },
 
 	/* KmsManagementClient */
 	{ SCOPE_MANAGEMENT, "POST", { "20180608", "keys" }, "CreateKey",
@@ -321,6 +392,32 @@ set_base_url(struct tr_api_ctx *c)
 	    c->req->tls ? "https" : "http", (int)i, host);
 }
 
+/*
+ * A workload's defined tags, for dynamic-group rules on tag.<ns>.<key>:
+ * read at each request, so a tag change applies at once.
+ */
+static int
+workload_tags(struct tr_api_ctx *c)
+{
+	struct tr_obj o = { 0 };
+	json_t *a, *tags;
+	int rc;
+
+	rc = c->st->ops->obj_get(c->st, &o, c->principal.id, "workload");
+	if (rc < 0) {
+		tr_api_error_rc(c, rc, "workload lookup failed");
+		return rc;
+	}
+	a = tr_api_attrs(o.attrs);
+	tags = tr_api_object_or_empty(a, "definedTags");
+	c->principal_tags = json_dumps(tags, JSON_COMPACT);
+	c->principal.defined_tags_json = c->principal_tags;
+	json_decref(tags);
+	json_decref(a);
+	tr_obj_dispose(&o);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- */
 /* dispatch                                                         */
 /* ---------------------------------------------------------------- */
@@ -404,7 +501,7 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 
 		if (r->scope != scope)
 			continue;
-		for (k = 0; k < 7 && r->seg[k] != NULL; k++) {
+		for (k = 0; k < MAX_ROUTE_SEGS && r->seg[k] != NULL; k++) {
 			if (first + k >= nseg)
 				break;
 			if (strcmp(r->seg[k], "*") == 0)
@@ -414,7 +511,8 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 			    seglen[first + k]) != 0)
 				break;
 		}
-		if ((k == 7 || r->seg[k] == NULL) && first + k == nseg) {
+		if ((k == MAX_ROUTE_SEGS || r->seg[k] == NULL) &&
+		    first + k == nseg) {
 			path_matched = true;
 			if (method_is(req, r->method)) {
 				match = r;
@@ -437,7 +535,7 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 		goto out;
 	}
 	c.operation = match->operation;
-	for (k = 0; k < 7 && match->seg[k] != NULL; k++) {
+	for (k = 0; k < MAX_ROUTE_SEGS && match->seg[k] != NULL; k++) {
 		if (strcmp(match->seg[k], "*") != 0)
 			continue;
 		if (pct_decode(&c.param[c.nparams], segs[first + k],
@@ -467,6 +565,18 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 			goto out;
 		}
 		c.authenticated = true;
+		if (c.principal.via_enrollment_key &&
+		    strcmp(match->operation,
+		    "RequestResourcePrincipalToken") != 0) {
+			tr_api_error(&c, 401, "NotAuthenticated",
+			    "a workload's enrollment key can only request "
+			    "session tokens; sign other requests with the "
+			    "session key and keyId ST$<token>");
+			goto out;
+		}
+		if (c.principal.kind != TR_PRINCIPAL_USER &&
+		    workload_tags(&c) < 0)
+			goto out;
 	}
 	match->fn(&c);
 out:
@@ -477,5 +587,6 @@ out:
 		tr_free(c.query[i].value);
 	}
 	json_decref(c.body);
+	tr_free(c.principal_tags);
 	tr_free(vault);
 }

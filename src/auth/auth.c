@@ -138,6 +138,7 @@ resolve_api_key(struct tr_auth *a, struct tr_store *st, const char *kid,
 	struct key_entry *e = NULL;
 	json_t *attrs = NULL;
 	size_t slot = slot_of(kid, kidlen), i;
+	bool is_user;
 	int rc = TRESOR_EINTERNAL;
 
 	*out = NULL;
@@ -176,12 +177,15 @@ resolve_api_key(struct tr_auth *a, struct tr_store *st, const char *kid,
 	}
 	if (rc < 0)
 		goto out;
-	rc = st->ops->obj_get(st, &usr, user, "user");
+	/* the key belongs to a user, or is a workload's enrollment key */
+	is_user = strncmp(user, "ocid1.user.", 11) == 0;
+	rc = st->ops->obj_get(st, &usr, user, is_user ? "user" : "workload");
 	if (rc == TRESOR_ENOTFOUND || (rc == 0 && (strcmp(usr.state,
 	    "ACTIVE") != 0 || strcmp(usr.tenancy_id, tenancy) != 0))) {
 		rc = tr_error_set(TRESOR_EAUTH,
-		    "user %s is not an active user of tenancy %s", user,
-		    tenancy);
+		    "%s %s is not an active %s of tenancy %s",
+		    is_user ? "user" : "workload", user,
+		    is_user ? "user" : "workload", tenancy);
 		goto out;
 	}
 	if (rc < 0)
@@ -204,16 +208,20 @@ resolve_api_key(struct tr_auth *a, struct tr_store *st, const char *kid,
 	}
 	if ((rc = tr_auth_parse_public_key(&e->pub, pem, strlen(pem))) < 0)
 		goto out;
-	e->principal.kind = TR_PRINCIPAL_USER;
+	e->principal.kind = is_user ? TR_PRINCIPAL_USER :
+	    TR_PRINCIPAL_RESOURCE;
+	e->principal.via_enrollment_key = !is_user;
 	(void)snprintf(e->principal.id, sizeof(e->principal.id), "%s", user);
 	(void)snprintf(e->principal.tenancy_id,
 	    sizeof(e->principal.tenancy_id), "%s", tenancy);
 	(void)snprintf(e->principal.compartment_id,
-	    sizeof(e->principal.compartment_id), "%s", tenancy);
+	    sizeof(e->principal.compartment_id), "%s", is_user ? tenancy :
+	    usr.compartment_id);
 	(void)snprintf(e->principal.resource_type,
-	    sizeof(e->principal.resource_type), "user");
+	    sizeof(e->principal.resource_type), "%s", is_user ? "user" :
+	    "workload");
 	(void)snprintf(e->principal.name, sizeof(e->principal.name), "%s",
-	    usr.name);
+	    is_user ? usr.name : "");
 	(void)snprintf(e->principal.key_id, sizeof(e->principal.key_id), "%s",
 	    fp);
 	e->next = a->slots[slot];

@@ -26,6 +26,19 @@ int tr_token_issuer_new(struct tr_token_issuer **out, struct tr_keystore *ks,
     int64_t ttl_sec);
 void tr_token_issuer_free(struct tr_token_issuer *iss);
 
+/* The default lifetime of tokens, seconds. */
+int64_t tr_token_issuer_ttl(const struct tr_token_issuer *iss);
+
+/*
+ * Issue a token for workload principal `p` bound to `session_key` (an
+ * RSA public key), living `ttl_sec` seconds (0: the default).  The token
+ * text is a new string (caller frees with tr_free); *exp_out (if not
+ * NULL) receives its expiry, seconds since the epoch.
+ */
+int tr_token_issue(struct tr_token_issuer *iss, const struct tr_principal *p,
+    EVP_PKEY *session_key, int64_t ttl_sec, char **token_out,
+    int64_t *exp_out);
+
 /*
  * Verify `token` (the part after "ST$"): signature, expiry, and that the
  * workload it names is still enrolled and active.  Fills the principal

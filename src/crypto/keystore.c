@@ -463,6 +463,22 @@ tr_keystore_decrypt(struct tr_keystore *ks, const struct tr_keyref *key,
 }
 
 int
+tr_keystore_seal_root(struct tr_keystore *ks, const char *label,
+    const void *data, size_t len, unsigned char **out, size_t *outlen)
+{
+	return tr_aead_seal(out, outlen, ks->root->ptr, ks->root->len, label,
+	    strlen(label), data, len);
+}
+
+int
+tr_keystore_open_root(struct tr_keystore *ks, const char *label,
+    const unsigned char *blob, size_t len, struct tr_secret **out)
+{
+	return tr_aead_open(out, ks->root->ptr, ks->root->len, label,
+	    strlen(label), blob, len);
+}
+
+int
 tr_keystore_mac(struct tr_keystore *ks, const char *purpose, const void *data,
     size_t len, unsigned char out[32])
 {

@@ -102,6 +102,18 @@ int tr_keystore_decrypt(struct tr_keystore *ks, const struct tr_keyref *key,
 int tr_keystore_mac(struct tr_keystore *ks, const char *purpose,
     const void *data, size_t len, unsigned char out[32]);
 
+/*
+ * Seal arbitrary data directly under the root key (AES-256-GCM with
+ * `label` as associated data): for tresor's own keys, such as the
+ * instance-principal CA key.  The blob is a new allocation (tr_free).
+ */
+int tr_keystore_seal_root(struct tr_keystore *ks, const char *label,
+    const void *data, size_t len, unsigned char **out, size_t *outlen);
+
+/* Open a blob made by tr_keystore_seal_root() with the same label. */
+int tr_keystore_open_root(struct tr_keystore *ks, const char *label,
+    const unsigned char *blob, size_t len, struct tr_secret **out);
+
 /* Drop the cached material of a key version (after its deletion). */
 void tr_keystore_forget(struct tr_keystore *ks, const char *version_id);
 

@@ -25,9 +25,11 @@
 #include "api/api.h"
 #include "auth/token.h"
 #include "crypto/keystore.h"
+#include "crypto/x509ca.h"
 #include "daemon/daemon.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -145,6 +147,35 @@ is_loopback(const char *host)
 	return false;
 }
 
+/*
+ * The instance-principal CA: read from the store, created on first use
+ * (kept in the store so every node sharing it is the same CA).
+ */
+static int
+load_ca(struct tr_ca **out, struct tr_keystore *ks, struct tr_store *st)
+{
+	char *cert = NULL, *key = NULL;
+	int rc;
+
+	rc = st->ops->setting_get(st, &cert, "instance_ca.cert");
+	if (rc == 0)
+		rc = st->ops->setting_get(st, &key, "instance_ca.key");
+	if (rc == 0) {
+		rc = tr_ca_open(out, ks, cert, key);
+	} else if (rc == TRESOR_ENOTFOUND) {
+		if ((rc = tr_ca_create(out, ks, &key)) == 0 &&
+		    ((rc = st->ops->setting_put(st, "instance_ca.key",
+		    key)) < 0 || (rc = st->ops->setting_put(st,
+		    "instance_ca.cert", tr_ca_cert_pem(*out))) < 0)) {
+			tr_ca_free(*out);
+			*out = NULL;
+		}
+	}
+	tr_free(cert);
+	tr_free(key);
+	return rc;
+}
+
 static void
 harden_process(void)
 {
@@ -177,6 +208,7 @@ tr_daemon_serve(int argc, char **argv)
 	struct tr_http_config hc;
 	struct tr_keystore *ks = NULL;
 	struct tr_token_issuer *issuer = NULL;
+	struct tr_ca *ca = NULL;
 	struct tr_store *probe = NULL;
 	struct sigaction sa;
 	const char *data = NULL, *listen_s = "127.0.0.1:8200";
@@ -273,6 +305,11 @@ tr_daemon_serve(int argc, char **argv)
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
 	}
+	if (load_ca(&ca, ks, probe) < 0) {
+		tr_store_close(probe);
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
 	tr_store_close(probe);
 	if (tr_token_issuer_new(&issuer, ks, 3600) < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
@@ -280,6 +317,7 @@ tr_daemon_serve(int argc, char **argv)
 	}
 	sc.env.ks = ks;
 	sc.env.issuer = issuer;
+	sc.env.ca = ca;
 	sc.env.data_dir = dir;
 	sc.env.db_path = sc.db_path;
 	sc.env.store_open = open_store;
@@ -319,6 +357,7 @@ tr_daemon_serve(int argc, char **argv)
 	tr_log_info("stopped");
 	rc = 0;
 out:
+	tr_ca_free(ca);
 	tr_token_issuer_free(issuer);
 	tr_keystore_free(ks);
 	return rc;

@@ -30,7 +30,8 @@
 #include "util/secret.h"
 
 #define MAX_THREADS 64
-#define SHUTDOWN_GRACE_MS 5000
+#define SHUTDOWN_DRAIN_MS 300
+#define SHUTDOWN_GRACE_MS 10000
 
 struct handler {
 	h2o_handler_t super;
@@ -54,6 +55,7 @@ struct worker {
 	h2o_socket_t *listener;
 	int fd;
 	void *state;
+	struct conn *conns;		/* live connections */
 	int rc;
 	char err[512];
 };
@@ -239,8 +241,14 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 
 	req->res.status = resp.status;
 	req->res.reason = reason_of(resp.status);
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
-	    NULL, H2O_STRLIT("application/json"));
+	if (resp.content_type != NULL)
+		h2o_add_header(&req->pool, &req->res.headers,
+		    H2O_TOKEN_CONTENT_TYPE, NULL, resp.content_type,
+		    strlen(resp.content_type));
+	else
+		h2o_add_header(&req->pool, &req->res.headers,
+		    H2O_TOKEN_CONTENT_TYPE, NULL,
+		    H2O_STRLIT("application/json"));
 	for (i = 0; i < resp.nheaders; i++) {
 		size_t nl = strlen(resp.headers[i].name);
 		size_t vl = strlen(resp.headers[i].value);
@@ -267,19 +275,56 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 /* threads                                                          */
 /* ---------------------------------------------------------------- */
 
+/* A connection we accepted, tracked until h2o closes it. */
+struct conn {
+	struct conn *next;
+	struct conn **pprev;
+	int fd;
+};
+
+static void
+conn_closed(void *data)
+{
+	struct conn *c = data;
+
+	*c->pprev = c->next;
+	if (c->next != NULL)
+		c->next->pprev = c->pprev;
+	tr_free(c);
+}
+
 static void
 on_accept(h2o_socket_t *listener, const char *err)
 {
 	struct worker *w = listener->data;
 	h2o_socket_t *sock;
+	struct conn *c;
+	int i, fd, one = 1;
 
 	if (err != NULL)
 		return;
 	/* accept a few per wake-up; SO_REUSEPORT balances the threads */
-	for (int i = 0; i < 16; i++) {
-		sock = h2o_evloop_socket_accept(listener);
-		if (sock == NULL)
+	for (i = 0; i < 16; i++) {
+		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
 			return;
+		c = tr_calloc(1, sizeof(*c));
+		if (c == NULL) {
+			close(fd);
+			return;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		sock = h2o_evloop_socket_create(w->loop, fd,
+		    H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
+		c->fd = fd;
+		c->next = w->conns;
+		c->pprev = &w->conns;
+		if (w->conns != NULL)
+			w->conns->pprev = &c->next;
+		w->conns = c;
+		sock->on_close.cb = conn_closed;
+		sock->on_close.data = c;
 		h2o_accept(&w->accept_ctx, sock);
 	}
 }
@@ -296,6 +341,7 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *srv = w->srv;
+	struct conn *c;
 	int64_t deadline;
 
 	pthread_setspecific(worker_key, w);
@@ -320,14 +366,36 @@ worker_main(void *arg)
 	while (!*srv->stop)
 		h2o_evloop_run(w->loop, 200);
 
-	/* graceful: no new connections; finish what is in flight */
+	/*
+	 * Graceful: no new connections.  Requests in flight finish (handlers
+	 * run to completion on this thread, and h2o answers new requests on
+	 * open connections with keep-alive off); after a moment the reading
+	 * side of the remaining, idle keep-alive connections is shut so h2o
+	 * closes them itself once their last response is written.
+	 */
 	h2o_socket_read_stop(w->listener);
 	h2o_socket_close(w->listener);
 	w->listener = NULL;
+	w->fd = -1;
 	h2o_context_request_shutdown(&w->ctx);
+	deadline = tr_mono_ms() + SHUTDOWN_DRAIN_MS;
+	while (w->conns != NULL && tr_mono_ms() < deadline)
+		h2o_evloop_run(w->loop, 20);
+	for (c = w->conns; c != NULL; c = c->next)
+		(void)shutdown(c->fd, SHUT_RD);
 	deadline = tr_mono_ms() + SHUTDOWN_GRACE_MS;
-	while (has_connections(w) && tr_mono_ms() < deadline)
-		h2o_evloop_run(w->loop, 50);
+	while ((w->conns != NULL || has_connections(w)) &&
+	    tr_mono_ms() < deadline)
+		h2o_evloop_run(w->loop, 20);
+	/* let deferred closes and zero-timeouts run */
+	for (int i = 0; i < 4; i++)
+		h2o_evloop_run(w->loop, 0);
+	/*
+	 * h2o_context_request_shutdown() arms http2's graceful-shutdown
+	 * timer; with no connection left it has nothing to do.
+	 */
+	if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))
+		h2o_timeout_unlink(&w->ctx.http2._graceful_shutdown_timeout);
 	srv->cfg->thread_fini(w->state);
 	w->state = NULL;
 	return NULL;
@@ -428,7 +496,12 @@ out:
 	for (i = 0; i < cfg->threads && i < MAX_THREADS; i++) {
 		if (srv.workers[i] == NULL)
 			continue;
-		if (srv.workers[i]->loop != NULL)
+		/* a thread that could not drain (a client stuck mid-write
+		 * past the grace period) keeps its context: h2o may not
+		 * dispose one with live connections */
+		if (srv.workers[i]->loop != NULL &&
+		    srv.workers[i]->conns == NULL &&
+		    !has_connections(srv.workers[i]))
 			h2o_context_dispose(&srv.workers[i]->ctx);
 		else if (srv.workers[i]->fd >= 0)
 			close(srv.workers[i]->fd);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The storage interface.  A backend (SQLite now, PostgreSQL later) fills
- * in struct tr_store_ops; nothing above src/store/ knows which one runs.
+ * The storage interface.  A backend (SQLite for one node, PostgreSQL for
+ * several nodes on one database) fills in struct tr_store_ops; nothing
+ * above src/store/ knows which one runs.
  *
  * The store never sees plaintext.  It keeps:
  *   - objects: every OCI resource (vault, key, secret, compartment, user,
@@ -163,6 +164,43 @@ struct tr_store_write {
 
 struct tr_store;
 
+/* What dump() hands over and load() takes: one stored row of any table. */
+enum tr_record_kind {
+	TR_REC_OBJ = 1,
+	TR_REC_SV,		/* a secret version, blobs included */
+	TR_REC_KV,		/* a key version */
+	TR_REC_RETRY,		/* a retry token, pending or complete */
+	TR_REC_SETTING		/* a setting, iam_generation included */
+};
+
+/*
+ * One record; only the member of its kind is set.  Borrowed: valid for
+ * the duration of the callback or call that sees it.
+ */
+struct tr_store_record {
+	enum tr_record_kind kind;
+	const struct tr_obj *obj;
+	const struct tr_secret_version *sv;
+	const struct tr_key_version *kv;
+	const struct tr_retry_rec *retry;
+	const char *setting_key;
+	const char *setting_value;
+};
+
+/* The steps of a verbatim bulk load (load()). */
+enum tr_load_step {
+	TR_LOAD_BEGIN = 1,	/* open the one transaction of the load */
+	TR_LOAD_RECORD,		/* insert one record as it is */
+	TR_LOAD_COMMIT,		/* make every record durable at once */
+	TR_LOAD_ABORT		/* forget every record since BEGIN */
+};
+
+/* The channel on which apply() announces its changes (see notify). */
+#define TR_STORE_CHANGES "tresor_changes"
+
+/* Longest notification payload (PostgreSQL's limit, less one). */
+#define TR_NOTIFY_MAX 7999
+
 /*
  * The backend operations.  Every function returns 0 or a negative
  * TRESOR_E* code with detail in tresor_error_last().  Out-parameters
@@ -225,6 +263,78 @@ struct tr_store_ops {
 	    const char *key);
 	int (*setting_put)(struct tr_store *st, const char *key,
 	    const char *value);
+
+	/*
+	 * Several nodes on one database.  When apply() commits it announces
+	 * on TR_STORE_CHANGES what it changed, as a payload of entries
+	 * separated by one space (read them with tr_store_change_next()):
+	 *   o:<id>   the object <id> was written or removed
+	 *   v:<id>   versions of the secret <id> changed
+	 *   k:<id>   versions of the key <id> changed
+	 *   kv:<id>  the key version <id> changed
+	 *   iam      the IAM generation moved
+	 *   *        anything may have changed: drop every cache
+	 * A single-node backend (SQLite) announces nothing: its caches see
+	 * every write of their own process.
+	 *
+	 * notify() sends `payload` (at most TR_NOTIFY_MAX bytes) on
+	 * `channel` ([a-z0-9_], at most 63 bytes) to every connection that
+	 * listens there, itself included; it is delivered when the sender
+	 * commits.  listen() subscribes this connection; the subscription
+	 * outlives reconnects.
+	 */
+	int (*notify)(struct tr_store *st, const char *channel,
+	    const char *payload);
+	int (*listen)(struct tr_store *st, const char *channel);
+
+	/*
+	 * Wait up to `timeout_ms` for a notification on a channel this
+	 * connection listens to.  Returns 0 with *channel_out and
+	 * *payload_out set (the caller frees both with tr_free), or 0 with
+	 * both NULL when the time ran out.  TRESOR_EUNAVAIL when the
+	 * database cannot be reached: notifications may have been lost, so
+	 * drop caches.  After the connection came back, every listened
+	 * channel is reported once with payload "*" for the same reason.
+	 * The SQLite backend only sleeps.
+	 */
+	int (*poll_notify)(struct tr_store *st, int timeout_ms,
+	    char **channel_out, char **payload_out);
+
+	/*
+	 * A lock shared by every node on the database, for work that must
+	 * run once per event (the reaper, rotation).  try_lock() never
+	 * waits: *got tells whether this connection holds `key` now.  Locks
+	 * are reentrant per connection (unlock as often as locked) and are
+	 * dropped when the connection is lost or closed, so a holder checks
+	 * its work with etags as usual.  unlock() returns TRESOR_ENOTFOUND
+	 * when this connection did not hold `key`.  SQLite grants every
+	 * lock: one process is the whole service.
+	 */
+	int (*try_lock)(struct tr_store *st, uint64_t key, bool *got);
+	int (*unlock)(struct tr_store *st, uint64_t key);
+
+	/*
+	 * Hand every stored record to `cb`, from one consistent snapshot, in
+	 * a fixed order: objects by id, secret versions by (secret, number),
+	 * key versions by id, retry tokens by key, settings by key; strings
+	 * and blobs compare as bytes in every backend, so two stores holding
+	 * the same records dump them in the same order.  A negative return
+	 * of `cb` stops the dump and is returned.  `cb` must not call into
+	 * `st`.
+	 */
+	int (*dump)(struct tr_store *st,
+	    int (*cb)(const struct tr_store_record *r, void *payload),
+	    void *payload);
+
+	/*
+	 * Insert records exactly as dump() gave them (times, etags, pending
+	 * retry tokens, settings; no IAM bump), all in one transaction:
+	 * BEGIN, RECORD for each, then COMMIT or ABORT.  A record already
+	 * present gives TRESOR_EEXISTS.  No other operation may run on `st`
+	 * between BEGIN and COMMIT/ABORT.  For tr_store_copy().
+	 */
+	int (*load)(struct tr_store *st, enum tr_load_step step,
+	    const struct tr_store_record *r);
 };
 
 /* A handle: the ops plus backend state behind it. */
@@ -242,6 +352,41 @@ struct tr_store {
  */
 int tr_store_sqlite_open(struct tr_store **out, const char *path,
     bool create);
+
+/*
+ * Open the PostgreSQL store described by `conninfo` (a postgres:// URL or
+ * key=value words, as libpq reads them), creating and migrating the
+ * schema when `create` is set; the database itself must exist.  Each
+ * handle is one connection, reconnected lazily after a loss: while the
+ * server cannot be reached every operation returns TRESOR_EUNAVAIL
+ * within a few seconds.  Returns TRESOR_ENOTFOUND for a missing database,
+ * TRESOR_EIO for one without a tresor schema (run 'tresord init'),
+ * TRESOR_EUNAVAIL when the server does not answer.
+ */
+int tr_store_pg_open(struct tr_store **out, const char *conninfo,
+    bool create);
+
+/*
+ * Open the store named by `where`: a postgres:// or postgresql:// URL, or
+ * libpq key=value words starting with "host=" or "dbname=", open the
+ * PostgreSQL backend; anything else is the path of a SQLite file.  A
+ * password in a PostgreSQL URL or conninfo is refused (TRESOR_EINVAL):
+ * credentials come from a 0600 passfile (PGPASSFILE, ~/.pgpass) or the
+ * PG* environment variables.  A passfile that is group/world accessible
+ * or not owned by the user is refused with TRESOR_EPERM.
+ */
+int tr_store_open_url(struct tr_store **out, const char *where,
+    bool create);
+
+/*
+ * Copy every record of `src` into `dst`, which must hold none (else
+ * TRESOR_EEXISTS), in one transaction of `dst`; then read `dst` back and
+ * compare it with `src` record by record, every column and blob
+ * (TRESOR_EIO naming the first record that differs).  *count_out is the
+ * number of records copied.  For 'tresord migrate'.
+ */
+int tr_store_copy(struct tr_store *dst, struct tr_store *src,
+    size_t *count_out);
 
 /* Thin wrappers so callers read naturally. */
 static inline void
@@ -265,5 +410,19 @@ int tr_store_new_etag(char *out);
 
 /* True for object types whose writes bump the IAM generation. */
 bool tr_store_type_is_iam(const char *type);
+
+/* One entry of a TR_STORE_CHANGES payload (see notify). */
+struct tr_store_change {
+	char kind[4];			/* "o", "v", "k", "kv", "iam", "*" */
+	char id[TR_ID_MAX];		/* "" for "iam" and "*" */
+};
+
+/*
+ * Read the entry of a change payload at *cursor into `out` and move the
+ * cursor past it.  Returns false at the end.  An entry it does not know
+ * comes back as "*", so a newer sender makes an older reader drop
+ * everything rather than keep something stale.
+ */
+bool tr_store_change_next(const char **cursor, struct tr_store_change *out);
 
 #endif /* TR_STORE_STORE_H */

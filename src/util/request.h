@@ -47,6 +47,7 @@ struct tr_response {
 	} headers[TR_RESP_HEADERS_MAX];
 	/* for the audit record and the access log; never secret */
 	char error_code[48];
+	const char *content_type;	/* static; NULL: application/json */
 };
 
 /*
