@@ -374,6 +374,8 @@ void tr_api_rp_session_token(struct tr_api_ctx *c);
 void tr_api_imds(struct tr_api_ctx *c);
 void tr_api_imds_region(struct tr_api_ctx *c);
 void tr_api_x509_federation(struct tr_api_ctx *c);
+void tr_api_get_settings(struct tr_api_ctx *c);
+void tr_api_update_settings(struct tr_api_ctx *c);
 
 /* secret_bundles.c (SecretsClient) */
 void tr_api_get_secret_bundle(struct tr_api_ctx *c);

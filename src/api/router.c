@@ -157,6 +157,10 @@ static const struct route routes[] = {
 	{ SCOPE_ROOT, "POST", { "tresor", "v1", "authentication",
 	    "resourcePrincipalSessionToken" }, "RequestResourcePrincipalToken",
 	    tr_api_rp_session_token, false },
+	{ SCOPE_ROOT, "GET", { "tresor", "v1", "settings" },
+	    "GetTenancySettings", tr_api_get_settings, false },
+	{ SCOPE_ROOT, "PUT", { "tresor", "v1", "settings" },
+	    "UpdateTenancySettings", tr_api_update_settings, false },
 	/* instance principals: metadata capability URLs, federation */
 	{ SCOPE_ROOT, "GET", { "tresor", "v1", "imds", "*", "opc", "v2",
 	    "identity", "*" }, "InstanceMetadata", tr_api_imds, true },

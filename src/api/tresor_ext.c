@@ -1209,3 +1209,78 @@ out:
 	tr_buf_dispose(&ss);
 	tr_obj_dispose(&wl);
 }
+
+/* ---------------------------------------------------------------- */
+/* tenancy settings                                                 */
+/* ---------------------------------------------------------------- */
+
+static void
+send_settings(struct tr_api_ctx *c)
+{
+	struct tr_iam_world *w;
+	int rc;
+
+	if ((rc = tr_api_world(c, &w)) < 0) {
+		tr_api_error_rc(c, rc, "cannot read settings");
+		return;
+	}
+	tr_api_send_json(c, 200, json_pack("{s:b}",
+	    "secretReadsRequireKeyUse",
+	    tr_iam_world_secret_reads_require_key_use(w)));
+}
+
+void
+tr_api_get_settings(struct tr_api_ctx *c)
+{
+	static const char *const perms[] = { "TENANCY_INSPECT", NULL };
+	struct tr_api_target t = { 0 };
+
+	t.compartment_id = tr_api_tenancy(c);
+	if (tr_api_authorize(c, &t, perms, "tenancy") < 0)
+		return;
+	send_settings(c);
+}
+
+void
+tr_api_update_settings(struct tr_api_ctx *c)
+{
+	static const struct tr_field fields[] = {
+		{ "secretReadsRequireKeyUse", TR_F_BOOL, false },
+		{ NULL, 0, false }
+	};
+	/* changing what a grant means is a policy administrator's call */
+	static const char *const perms[] = { "POLICY_UPDATE", NULL };
+	struct tr_api_target t = { 0 };
+	struct tr_store_write w = { 0 };
+	struct tr_obj ten;
+	const json_t *v;
+	int rc;
+
+	memset(&ten, 0, sizeof(ten));
+	if (tr_api_body(c) < 0 ||
+	    tr_api_check_fields(c, c->body, fields, "") < 0)
+		return;
+	t.compartment_id = tr_api_tenancy(c);
+	if (tr_api_authorize(c, &t, perms, "tenancy") < 0)
+		return;
+	v = json_object_get(c->body, "secretReadsRequireKeyUse");
+	if (v != NULL && (rc = c->st->ops->setting_put(c->st,
+	    "secret_reads_require_key_use", json_is_true(v) ? "true" :
+	    "false")) < 0)
+		goto fail;
+	/* touch the tenancy: the IAM generation moves, every node reloads */
+	if ((rc = c->st->ops->obj_get(c->st, &ten, tr_api_tenancy(c),
+	    "tenancy")) < 0 || (rc = tr_store_new_etag(ten.etag)) < 0)
+		goto fail;
+	w.kind = TR_W_OBJ_PUT;
+	w.obj = &ten;
+	w.expect_etag = "*";
+	if ((rc = c->st->ops->apply(c->st, &w, 1)) < 0)
+		goto fail;
+	send_settings(c);
+	goto out;
+fail:
+	tr_api_error_rc(c, rc, "cannot change settings");
+out:
+	tr_obj_dispose(&ten);
+}

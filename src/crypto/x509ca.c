@@ -242,24 +242,29 @@ tr_ca_issue(struct tr_ca *ca, const char *tenancy, const char *compartment,
 	    NULL || X509_set_pubkey(x, key) != 1 ||
 	    X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) != 1)
 		goto fail;
+	/*
+	 * OCIDs are longer than X.520's 64-character bounds, as in OCI's own
+	 * instance certificates: UTF8String entries set directly (a
+	 * non-MBSTRING type) skip OpenSSL's bound table.
+	 */
 	name = X509_get_subject_name(x);
-	if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	if (X509_NAME_add_entry_by_txt(name, "CN", V_ASN1_UTF8STRING,
 	    (const unsigned char *)instance_id, -1, -1, 0) != 1)
 		goto fail;
 	(void)snprintf(ou, sizeof(ou), "opc-certtype:instance");
-	if (X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC,
+	if (X509_NAME_add_entry_by_txt(name, "OU", V_ASN1_UTF8STRING,
 	    (const unsigned char *)ou, -1, -1, 0) != 1)
 		goto fail;
 	(void)snprintf(ou, sizeof(ou), "opc-compartment:%s", compartment);
-	if (X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC,
+	if (X509_NAME_add_entry_by_txt(name, "OU", V_ASN1_UTF8STRING,
 	    (const unsigned char *)ou, -1, -1, 0) != 1)
 		goto fail;
 	(void)snprintf(ou, sizeof(ou), "opc-instance:%s", instance_id);
-	if (X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC,
+	if (X509_NAME_add_entry_by_txt(name, "OU", V_ASN1_UTF8STRING,
 	    (const unsigned char *)ou, -1, -1, 0) != 1)
 		goto fail;
 	(void)snprintf(ou, sizeof(ou), "opc-tenant:%s", tenancy);
-	if (X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC,
+	if (X509_NAME_add_entry_by_txt(name, "OU", V_ASN1_UTF8STRING,
 	    (const unsigned char *)ou, -1, -1, 0) != 1)
 		goto fail;
 	if (add_ext(x, ca->cert, NID_basic_constraints, "critical,CA:FALSE") <

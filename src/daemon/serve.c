@@ -98,7 +98,9 @@ serve_usage(FILE *f)
 	    "  --threads N         event loops (default: the number of CPUs)"
 	    "\n"
 	    "  --public-url URL    base URL of the vault endpoints (default:"
-	    " from the Host header)\n");
+	    " from the Host header)\n"
+	    "  --token-ttl SEC     lifetime of workload session tokens "
+	    "(default 3600)\n");
 }
 
 /* Split "host:port" or "[v6]:port". */
@@ -201,6 +203,7 @@ tr_daemon_serve(int argc, char **argv)
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "region", required_argument, NULL, 'r' },
+		{ "token-ttl", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -214,7 +217,7 @@ tr_daemon_serve(int argc, char **argv)
 	const char *data = NULL, *listen_s = "127.0.0.1:8200";
 	char host[INET6_ADDRSTRLEN + 1], path[PATH_MAX], dir[PATH_MAX];
 	bool insecure = false;
-	uint64_t threads = 0;
+	uint64_t threads = 0, token_ttl = 3600;
 	uint16_t port = 0;
 	long ncpu;
 	int c, rc = 1;
@@ -223,7 +226,7 @@ tr_daemon_serve(int argc, char **argv)
 	memset(&hc, 0, sizeof(hc));
 	sc.env.region = TR_DEFAULT_REGION;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:h", longopts,
+	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -251,6 +254,12 @@ tr_daemon_serve(int argc, char **argv)
 			break;
 		case 'r':
 			sc.env.region = optarg;
+			break;
+		case 't':
+			if (tr_parse_u64(optarg, strlen(optarg), 60, 86400,
+			    &token_ttl) < 0)
+				return tr_daemon_fail("--token-ttl must be 60 "
+				    "to 86400 seconds");
 			break;
 		case 'L':
 			if (strcmp(optarg, "debug") == 0)
@@ -311,7 +320,7 @@ tr_daemon_serve(int argc, char **argv)
 		goto out;
 	}
 	tr_store_close(probe);
-	if (tr_token_issuer_new(&issuer, ks, 3600) < 0) {
+	if (tr_token_issuer_new(&issuer, ks, (int64_t)token_ttl) < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
 	}
