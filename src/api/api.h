@@ -31,6 +31,7 @@ struct tr_api_env {
 	const char *public_url;		/* base URL for vault endpoints, or
 					 * NULL to derive it from Host */
 	const char *region;
+	bool test_clock;		/* /tresor/v1/testing/... enabled */
 	/* opens a store connection for a new thread */
 	int (*store_open)(struct tr_store **out, void *payload);
 	void *store_payload;
@@ -41,6 +42,14 @@ struct tr_api_thread;
 /* Per-thread state; open one in each serving thread. */
 int tr_api_thread_new(struct tr_api_thread **out, struct tr_api_env *env);
 void tr_api_thread_free(struct tr_api_thread *t);
+
+/*
+ * Carry out every scheduled job due at `now` (deletions, rotations);
+ * *done_out (if not NULL) receives how many.  Safe to run on several
+ * nodes at once: each job is done exactly once.
+ */
+int tr_api_maintenance(struct tr_api_thread *t, int64_t now,
+    size_t *done_out);
 
 /*
  * Handle one request.  Always fills `resp` (an error is a response):

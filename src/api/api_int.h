@@ -376,6 +376,62 @@ void tr_api_imds_region(struct tr_api_ctx *c);
 void tr_api_x509_federation(struct tr_api_ctx *c);
 void tr_api_get_settings(struct tr_api_ctx *c);
 void tr_api_update_settings(struct tr_api_ctx *c);
+void tr_api_test_clock(struct tr_api_ctx *c);
+void tr_api_test_maintenance(struct tr_api_ctx *c);
+
+/* secret_change.c: one change to a secret and its versions */
+struct tr_version_req {
+	const struct tr_secret *pt;	/* new content, or NULL */
+	bool pending;			/* new version is PENDING */
+	bool generated;			/* content was generated */
+	const char *name;		/* version name or NULL */
+	uint64_t promote;		/* make this version CURRENT (0: no) */
+	const json_t *attr_updates;	/* members to set in attrs, or NULL */
+	const char *if_match;		/* etag required, or NULL */
+	const struct tr_store_write *extra; /* more writes, same batch */
+	size_t nextra;
+};
+
+/* How a failed change should be answered (status 0: by its rc). */
+struct tr_change_error {
+	int status;
+	const char *code;
+};
+
+/*
+ * Apply `req` to secret `secret_id` atomically (under its etag, retried
+ * on concurrent change): stages, rules (reuse, expiry), version limits.
+ * *out receives the secret as written.
+ */
+int tr_secret_change(struct tr_store *st, struct tr_keystore *ks,
+    const char *secret_id, const struct tr_version_req *req,
+    struct tr_obj *out, struct tr_change_error *e);
+void tr_api_change_error(struct tr_api_ctx *c, int rc,
+    const struct tr_change_error *e);
+/* Seal content into version `v` (number and secret id set) with `kv`. */
+int tr_api_seal_version(struct tr_keystore *ks, const struct tr_key_version *kv,
+    const struct tr_secret *pt, struct tr_secret_version *v);
+int tr_api_parse_days(const char *s, uint64_t *days);
+const json_t *tr_api_secret_rule(const json_t *attrs, const char *type);
+int64_t tr_api_version_expiry(const json_t *attrs, int64_t created);
+/* Check a secretGenerationContext; 0 or TRESOR_EINVAL with `why`. */
+int tr_api_generation_check(const json_t *ctx, char *why, size_t whycap);
+/* Generate content for a (checked) secretGenerationContext. */
+int tr_api_generate(const json_t *ctx, struct tr_secret **out);
+/* The interval of a rotationConfig in ms; 0 when not scheduled. */
+int64_t tr_api_rotation_interval(const json_t *rotation_config);
+void tr_api_rotate_secret(struct tr_api_ctx *c);
+void tr_api_cancel_secret_rotation(struct tr_api_ctx *c);
+void tr_api_schedule_version_deletion(struct tr_api_ctx *c);
+void tr_api_cancel_version_deletion(struct tr_api_ctx *c);
+
+/* lifecycle.c: scheduled jobs and the reaper */
+int tr_api_job_new(struct tr_obj *job, const char *tenancy, const char *parent,
+    const char *kind, int64_t due);
+int tr_api_job_find(struct tr_store *st, const char *tenancy,
+    const char *parent, const char *kind, struct tr_obj *out);
+int tr_api_rotate_scheduled(struct tr_api_thread *t, const struct tr_obj *job,
+    int64_t now);
 
 /* secret_bundles.c (SecretsClient) */
 void tr_api_get_secret_bundle(struct tr_api_ctx *c);

@@ -11,6 +11,13 @@
 #include "util/error.h"
 #include "util/log.h"
 
+/*
+ * 409 IncorrectState is the transient conflict the OCI SDKs retry (8
+ * attempts over about 95 s): use it only where waiting can help (a
+ * concurrent change, a retry token in flight, a secret whose deletion is
+ * pending); a state that only an administrator's action changes answers
+ * 409 Conflict.
+ */
 static const struct {
 	int rc;
 	int status;
@@ -22,7 +29,7 @@ static const struct {
 	{ TRESOR_EDENIED, 404, "NotAuthorizedOrNotFound" },
 	{ TRESOR_EINVAL, 400, "InvalidParameter" },
 	{ TRESOR_ETOOBIG, 400, "InvalidParameter" },
-	{ TRESOR_ECONFLICT, 409, "IncorrectState" },
+	{ TRESOR_ECONFLICT, 409, "Conflict" },
 	{ TRESOR_EPRECOND, 412, "NoEtagMatch" },
 	{ TRESOR_EUNAVAIL, 503, "ServiceUnavailable" },
 	{ TRESOR_ELIMIT, 400, "LimitExceeded" },

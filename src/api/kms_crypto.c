@@ -55,7 +55,7 @@ key_for_crypto(struct tr_api_ctx *c, const char *key_id, const char *perm,
 	if ((rc = tr_api_authorize(c, &t, perms, "key or vault")) < 0)
 		goto fail;
 	if (strcmp(key->state, "ENABLED") != 0) {
-		tr_api_error(c, 409, "IncorrectState",
+		tr_api_error(c, 409, "Conflict",
 		    "key %s is %s; cryptographic operations need an ENABLED "
 		    "key", key->id, key->state);
 		rc = TRESOR_ECONFLICT;
@@ -378,7 +378,7 @@ tr_api_decrypt(struct tr_api_ctx *c)
 			goto out;
 		}
 		if (strcmp(kv.state, "DELETED") == 0) {
-			tr_api_error(c, 409, "IncorrectState",
+			tr_api_error(c, 409, "Conflict",
 			    "key version %s that made the ciphertext is "
 			    "deleted", kv.id);
 			goto out;

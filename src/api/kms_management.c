@@ -317,7 +317,7 @@ tr_api_create_key(struct tr_api_ctx *c)
 	if (tr_api_authorize(c, &t, vault_perms, "vault") < 0)
 		goto out;
 	if (strcmp(vault.state, "ACTIVE") != 0) {
-		tr_api_error(c, 409, "IncorrectState",
+		tr_api_error(c, 409, "Conflict",
 		    "vault %s is %s; keys can be created only in an ACTIVE "
 		    "vault", vault.id, vault.state);
 		goto out;
@@ -471,14 +471,16 @@ out:
 }
 
 /*
- * Save key `k` (already modified) over the etag it had; answer with it.
- * Extra writes (a new version) go in the same batch.
+ * Save key `k` (already modified) over the etag it had.  A new version
+ * and extra writes (a deletion job) go in the same batch.
  */
 static int
 save_key(struct tr_api_ctx *c, struct tr_obj *k, const char *old_etag,
-    json_t *attrs, const struct tr_key_version *new_kv)
+    json_t *attrs, const struct tr_key_version *new_kv,
+    const struct tr_store_write *extra, size_t nextra)
 {
-	struct tr_store_write w[2];
+	struct tr_store_write w[4];
+	size_t n = 0, i;
 	char *s;
 	int rc;
 
@@ -492,12 +494,16 @@ save_key(struct tr_api_ctx *c, struct tr_obj *k, const char *old_etag,
 	}
 	if ((rc = tr_store_new_etag(k->etag)) < 0)
 		return rc;
-	w[0].kind = TR_W_OBJ_PUT;
-	w[0].obj = k;
-	w[0].expect_etag = old_etag;
-	w[1].kind = TR_W_KV_INSERT;
-	w[1].kv = new_kv;
-	return c->st->ops->apply(c->st, w, new_kv == NULL ? 1 : 2);
+	w[n].kind = TR_W_OBJ_PUT;
+	w[n].obj = k;
+	w[n++].expect_etag = old_etag;
+	if (new_kv != NULL) {
+		w[n].kind = TR_W_KV_INSERT;
+		w[n++].kv = new_kv;
+	}
+	for (i = 0; i < nextra && n < 4; i++)
+		w[n++] = extra[i];
+	return c->st->ops->apply(c->st, w, n);
 }
 
 void
@@ -531,7 +537,7 @@ tr_api_update_key(struct tr_api_ctx *c)
 		goto out;
 	if (strcmp(k.state, "ENABLED") != 0 &&
 	    strcmp(k.state, "DISABLED") != 0) {
-		tr_api_error(c, 409, "IncorrectState",
+		tr_api_error(c, 409, "Conflict",
 		    "key %s is %s; it cannot be updated", k.id, k.state);
 		goto out;
 	}
@@ -543,7 +549,7 @@ tr_api_update_key(struct tr_api_ctx *c)
 	tr_api_copy_member(attrs, c->body, "isAutoRotationEnabled");
 	tr_api_copy_member(attrs, c->body, "autoKeyRotationDetails");
 	(void)snprintf(old, sizeof(old), "%s", k.etag);
-	rc = save_key(c, &k, old, attrs, NULL);
+	rc = save_key(c, &k, old, attrs, NULL, NULL, 0);
 	json_decref(attrs);
 	if (rc < 0) {
 		tr_api_error_rc(c, rc, "cannot update the key");
@@ -557,17 +563,20 @@ out:
 
 /*
  * A state change of a key: from one of `from` (NULL-terminated) to
- * `to`, setting the deletion time.
+ * `to`, setting the deletion time.  `job` names the deletion job to add
+ * (when scheduling) or remove (when cancelling), or is NULL.
  */
 static void
 key_transition(struct tr_api_ctx *c, const char *const *from, const char *to,
-    int64_t time_of_deletion)
+    int64_t time_of_deletion, const char *job, bool add_job)
 {
+	struct tr_store_write w = { 0 };
 	char old[TR_ETAG_MAX];
-	struct tr_obj k;
-	size_t i;
+	struct tr_obj k, jobj;
+	size_t i, nw = 0;
 	int rc;
 
+	memset(&jobj, 0, sizeof(jobj));
 	if (key_for_op(c, &k) < 0)
 		return;
 	if (tr_api_if_match(c, k.etag) < 0)
@@ -576,23 +585,43 @@ key_transition(struct tr_api_ctx *c, const char *const *from, const char *to,
 		if (strcmp(k.state, from[i]) == 0)
 			break;
 	if (from[i] == NULL) {
-		tr_api_error(c, 409, "IncorrectState",
+		tr_api_error(c, 409, "Conflict",
 		    "key %s is %s; %s is not possible in that state", k.id,
 		    k.state, c->operation);
 		goto out;
 	}
 	if (strcmp(k.state, to) != 0) {
+		if (job != NULL && add_job) {
+			if ((rc = tr_api_job_new(&jobj, k.tenancy_id, k.id,
+			    job, time_of_deletion)) < 0)
+				goto fail;
+			w.kind = TR_W_OBJ_PUT;
+			w.obj = &jobj;
+			nw = 1;
+		} else if (job != NULL && tr_api_job_find(c->st, k.tenancy_id,
+		    k.id, job, &jobj) == 0) {
+			w.kind = TR_W_OBJ_DELETE;
+			w.obj = &jobj;
+			w.expect_etag = jobj.etag;
+			nw = 1;
+		}
 		(void)snprintf(old, sizeof(old), "%s", k.etag);
 		(void)snprintf(k.state, sizeof(k.state), "%s", to);
 		k.time_of_deletion = time_of_deletion;
-		if ((rc = save_key(c, &k, old, NULL, NULL)) < 0) {
-			tr_api_error_rc(c, rc, "cannot change the key");
-			goto out;
-		}
+		if ((rc = save_key(c, &k, old, NULL, NULL, &w, nw)) < 0)
+			goto fail;
 	}
 	tr_api_set_etag(c, k.etag);
 	tr_api_send_json(c, 200, key_json(&k, false));
+	goto out;
+fail:
+	if (rc == TRESOR_EPRECOND)
+		tr_api_error(c, 409, "IncorrectState",
+		    "the key was changed by another request; retry");
+	else
+		tr_api_error_rc(c, rc, "cannot change the key");
 out:
+	tr_obj_dispose(&jobj);
 	tr_obj_dispose(&k);
 }
 
@@ -601,7 +630,7 @@ tr_api_enable_key(struct tr_api_ctx *c)
 {
 	static const char *const from[] = { "DISABLED", "ENABLED", NULL };
 
-	key_transition(c, from, "ENABLED", 0);
+	key_transition(c, from, "ENABLED", 0, NULL, false);
 }
 
 void
@@ -609,7 +638,7 @@ tr_api_disable_key(struct tr_api_ctx *c)
 {
 	static const char *const from[] = { "ENABLED", "DISABLED", NULL };
 
-	key_transition(c, from, "DISABLED", 0);
+	key_transition(c, from, "DISABLED", 0, NULL, false);
 }
 
 void
@@ -637,7 +666,7 @@ tr_api_schedule_key_deletion(struct tr_api_ctx *c)
 			return;
 		}
 	}
-	key_transition(c, from, "PENDING_DELETION", when);
+	key_transition(c, from, "PENDING_DELETION", when, "reap-key", true);
 }
 
 void
@@ -645,7 +674,7 @@ tr_api_cancel_key_deletion(struct tr_api_ctx *c)
 {
 	static const char *const from[] = { "PENDING_DELETION", NULL };
 
-	key_transition(c, from, "ENABLED", 0);
+	key_transition(c, from, "ENABLED", 0, "reap-key", false);
 }
 
 void
@@ -685,7 +714,7 @@ tr_api_create_key_version(struct tr_api_ctx *c)
 		if (key_for_op(c, &k) < 0)
 			goto out;
 		if (strcmp(k.state, "ENABLED") != 0) {
-			tr_api_error(c, 409, "IncorrectState",
+			tr_api_error(c, 409, "Conflict",
 			    "key %s is %s; only an ENABLED key can be rotated",
 			    k.id, k.state);
 			goto out;
@@ -710,7 +739,7 @@ tr_api_create_key_version(struct tr_api_ctx *c)
 		    json_string(kv.id));
 		k.seq++;
 		(void)snprintf(old, sizeof(old), "%s", k.etag);
-		rc = save_key(c, &k, old, attrs, &kv);
+		rc = save_key(c, &k, old, attrs, &kv, NULL, 0);
 		if (rc != TRESOR_EPRECOND && rc != TRESOR_EEXISTS)
 			break;
 	}

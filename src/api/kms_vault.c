@@ -328,7 +328,7 @@ tr_api_update_vault(struct tr_api_ctx *c)
 	if (tr_api_if_match(c, v.etag) < 0)
 		goto out;
 	if (strcmp(v.state, "ACTIVE") != 0) {
-		tr_api_error(c, 409, "IncorrectState",
+		tr_api_error(c, 409, "Conflict",
 		    "vault %s is %s; only an ACTIVE vault can be updated",
 		    v.id, v.state);
 		goto out;
@@ -377,54 +377,140 @@ deletion_time(struct tr_api_ctx *c, int min_days, int max_days,
 	return 0;
 }
 
-void
-tr_api_schedule_vault_deletion(struct tr_api_ctx *c)
+/*
+ * Deleting a vault deletes its keys (OCI): scheduling the vault's
+ * deletion puts every key in it into PENDING_DELETION with the same
+ * time, remembering each key's state; cancelling restores them.  The
+ * vault, its keys and the job change in one batch.
+ */
+static void
+vault_deletion(struct tr_api_ctx *c, bool schedule, int64_t when)
 {
-	struct tr_obj v;
-	json_t *attrs;
-	int64_t when;
+	struct tr_obj_filter f = { 0 };
+	struct tr_page pg = { 0 };
+	struct tr_store_write *w = NULL;
+	struct tr_obj v, job, *keys = NULL;
+	char old[TR_ETAG_MAX], (*olds)[TR_ETAG_MAX] = NULL;
+	size_t n = 0, i, nw = 0;
+	bool more;
+	json_t *a;
+	int rc = 0;
 
-	if (deletion_time(c, 7, 30, &when) < 0)
-		return;
+	memset(&job, 0, sizeof(job));
 	if (vault_for_op(c, &v) < 0)
 		return;
 	if (tr_api_if_match(c, v.etag) < 0)
 		goto out;
-	if (strcmp(v.state, "ACTIVE") != 0) {
-		tr_api_error(c, 409, "IncorrectState",
-		    "vault %s is %s; only an ACTIVE vault can be scheduled for "
-		    "deletion", v.id, v.state);
+	if (strcmp(v.state, schedule ? "ACTIVE" : "PENDING_DELETION") != 0) {
+		tr_api_error(c, 409, "Conflict",
+		    "vault %s is %s; %s", v.id, v.state, schedule ?
+		    "only an ACTIVE vault can be scheduled for deletion" :
+		    "only a vault pending deletion can have its deletion "
+		    "cancelled");
 		goto out;
 	}
-	attrs = tr_api_attrs(v.attrs);
-	(void)snprintf(v.state, sizeof(v.state), "PENDING_DELETION");
-	v.time_of_deletion = when;
-	save_vault(c, &v, attrs);
-	json_decref(attrs);
+	f.type = "key";
+	f.parent_id = v.id;
+	f.hide_deleted = true;
+	pg.limit = 1000;
+	if ((rc = c->st->ops->obj_list(c->st, &keys, &n, &more, &f,
+	    &pg)) < 0)
+		goto fail;
+	w = tr_calloc(n + 2, sizeof(*w));
+	olds = tr_calloc(n + 1, sizeof(*olds));
+	if (w == NULL || olds == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		a = tr_api_attrs(keys[i].attrs);
+		if (schedule) {
+			json_object_set_new(a, "_prevState",
+			    json_string(keys[i].state));
+			(void)snprintf(keys[i].state, sizeof(keys[i].state),
+			    "PENDING_DELETION");
+			keys[i].time_of_deletion = when;
+		} else {
+			const char *prev = json_string_value(
+			    json_object_get(a, "_prevState"));
+
+			if (prev == NULL) {
+				/* its own deletion, not the vault's */
+				json_decref(a);
+				continue;
+			}
+			(void)snprintf(keys[i].state, sizeof(keys[i].state),
+			    "%s", prev);
+			json_object_del(a, "_prevState");
+			keys[i].time_of_deletion = 0;
+		}
+		tr_free(keys[i].attrs);
+		keys[i].attrs = json_dumps(a, JSON_COMPACT);
+		json_decref(a);
+		(void)snprintf(olds[i], TR_ETAG_MAX, "%s", keys[i].etag);
+		if (keys[i].attrs == NULL ||
+		    (rc = tr_store_new_etag(keys[i].etag)) < 0) {
+			rc = rc < 0 ? rc : tr_error_set(TRESOR_ENOMEM,
+			    "out of memory");
+			goto fail;
+		}
+		w[nw].kind = TR_W_OBJ_PUT;
+		w[nw].obj = &keys[i];
+		w[nw++].expect_etag = olds[i];
+	}
+	if (schedule) {
+		if ((rc = tr_api_job_new(&job, v.tenancy_id, v.id,
+		    "reap-vault", when)) < 0)
+			goto fail;
+		w[nw].kind = TR_W_OBJ_PUT;
+		w[nw++].obj = &job;
+	} else if (tr_api_job_find(c->st, v.tenancy_id, v.id, "reap-vault",
+	    &job) == 0) {
+		w[nw].kind = TR_W_OBJ_DELETE;
+		w[nw].obj = &job;
+		w[nw++].expect_etag = job.etag;
+	}
+	(void)snprintf(v.state, sizeof(v.state), "%s", schedule ?
+	    "PENDING_DELETION" : "ACTIVE");
+	v.time_of_deletion = schedule ? when : 0;
+	(void)snprintf(old, sizeof(old), "%s", v.etag);
+	if ((rc = tr_store_new_etag(v.etag)) < 0)
+		goto fail;
+	w[nw].kind = TR_W_OBJ_PUT;
+	w[nw].obj = &v;
+	w[nw++].expect_etag = old;
+	if ((rc = c->st->ops->apply(c->st, w, nw)) < 0)
+		goto fail;
+	send_vault(c, &v);
+	goto out;
+fail:
+	if (rc == TRESOR_EPRECOND)
+		tr_api_error(c, 409, "IncorrectState",
+		    "the vault or one of its keys changed meanwhile; retry");
+	else
+		tr_api_error_rc(c, rc, "cannot change the vault");
 out:
+	tr_free(w);
+	tr_free(olds);
+	tr_obj_list_free(keys, n);
+	tr_obj_dispose(&job);
 	tr_obj_dispose(&v);
+}
+
+void
+tr_api_schedule_vault_deletion(struct tr_api_ctx *c)
+{
+	int64_t when;
+
+	if (deletion_time(c, 7, 30, &when) < 0)
+		return;
+	vault_deletion(c, true, when);
 }
 
 void
 tr_api_cancel_vault_deletion(struct tr_api_ctx *c)
 {
-	struct tr_obj v;
-
-	if (vault_for_op(c, &v) < 0)
-		return;
-	if (tr_api_if_match(c, v.etag) < 0)
-		goto out;
-	if (strcmp(v.state, "PENDING_DELETION") != 0) {
-		tr_api_error(c, 409, "IncorrectState",
-		    "vault %s is %s; only a vault pending deletion can have "
-		    "its deletion cancelled", v.id, v.state);
-		goto out;
-	}
-	(void)snprintf(v.state, sizeof(v.state), "ACTIVE");
-	v.time_of_deletion = 0;
-	save_vault(c, &v, NULL);
-out:
-	tr_obj_dispose(&v);
+	vault_deletion(c, false, 0);
 }
 
 void

@@ -77,6 +77,17 @@ static const struct route routes[] = {
 	    "ListSecretVersions", tr_api_list_secret_versions, false },
 	{ SCOPE_ROOT, "GET", { "20180608", "secrets", "*", "version", "*" },
 	    "GetSecretVersion", tr_api_get_secret_version, false },
+	{ SCOPE_ROOT, "POST", { "20180608", "secrets", "*", "version", "*",
+	    "actions", "scheduleDeletion" }, "ScheduleSecretVersionDeletion",
+	    tr_api_schedule_version_deletion, false },
+	{ SCOPE_ROOT, "POST", { "20180608", "secrets", "*", "version", "*",
+	    "actions", "cancelDeletion" }, "CancelSecretVersionDeletion",
+	    tr_api_cancel_version_deletion, false },
+	{ SCOPE_ROOT, "POST", { "20180608", "secrets", "*", "actions",
+	    "rotate" }, "RotateSecret", tr_api_rotate_secret, false },
+	{ SCOPE_ROOT, "POST", { "20180608", "secrets", "*", "actions",
+	    "cancelRotation" }, "CancelSecretRotation",
+	    tr_api_cancel_secret_rotation, false },
 
 	/* KmsVaultClient */
 	{ SCOPE_ROOT, "POST", { "20180608", "vaults" }, "CreateVault",
@@ -161,6 +172,10 @@ static const struct route routes[] = {
 	    "GetTenancySettings", tr_api_get_settings, false },
 	{ SCOPE_ROOT, "PUT", { "tresor", "v1", "settings" },
 	    "UpdateTenancySettings", tr_api_update_settings, false },
+	{ SCOPE_ROOT, "PUT", { "tresor", "v1", "testing", "clock" },
+	    "TestingClock", tr_api_test_clock, false },
+	{ SCOPE_ROOT, "POST", { "tresor", "v1", "testing", "maintenance" },
+	    "TestingMaintenance", tr_api_test_maintenance, false },
 	/* instance principals: metadata capability URLs, federation */
 	{ SCOPE_ROOT, "GET", { "tresor", "v1", "imds", "*", "opc", "v2",
 	    "identity", "*" }, "InstanceMetadata", tr_api_imds, true },

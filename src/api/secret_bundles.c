@@ -16,6 +16,7 @@
 #include "crypto/envelope.h"
 #include "util/alloc.h"
 #include "util/base64.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/ocid.h"
 #include "util/parse.h"
@@ -120,7 +121,7 @@ content_checks(struct tr_api_ctx *c, const struct tr_obj *s,
 	if ((rc = tr_api_authorize_key_use(c, key, false)) < 0)
 		return rc;
 	if (strcmp(key->state, "ENABLED") != 0) {
-		tr_api_error(c, 409, "IncorrectState",
+		tr_api_error(c, 409, "Conflict",
 		    "the secret's master encryption key %s is %s; its content "
 		    "cannot be read until the key is enabled", key->id,
 		    key->state);
@@ -190,6 +191,36 @@ out:
 	tr_key_version_dispose(&kv);
 }
 
+/*
+ * The expiry rule: a version past its expiry (under the secret's current
+ * rules) is refused when the rule blocks retrieval on expiry.
+ */
+static bool
+expired_and_blocked(struct tr_api_ctx *c, const struct tr_obj *s,
+    struct tr_secret_version *v)
+{
+	json_t *a = tr_api_attrs(s->attrs);
+	const json_t *r = tr_api_secret_rule(a, "SECRET_EXPIRY_RULE");
+	char when[TR_TIME_RFC3339_LEN];
+	int64_t exp = tr_api_version_expiry(a, v->time_created);
+	bool blocked = false;
+
+	if (exp != 0)
+		v->time_of_expiry = exp;
+	if (r != NULL && exp != 0 && tr_now_ms() >= exp &&
+	    json_is_true(json_object_get(r,
+	    "isSecretContentRetrievalBlockedOnExpiry"))) {
+		tr_time_rfc3339(when, exp);
+		tr_api_error(c, 409, "Conflict",
+		    "version %llu of secret %s expired at %s, and the secret's "
+		    "expiry rule blocks retrieval after expiry; add a new "
+		    "version", (unsigned long long)v->number, s->id, when);
+		blocked = true;
+	}
+	json_decref(a);
+	return blocked;
+}
+
 /* Shared tail of the two bundle reads, once the secret is loaded. */
 static void
 bundle_of(struct tr_api_ctx *c, struct tr_obj *s)
@@ -213,11 +244,13 @@ bundle_of(struct tr_api_ctx *c, struct tr_obj *s)
 		goto out;
 	}
 	if (v.state[0] != '\0') {
-		tr_api_error(c, 409, "IncorrectState",
+		tr_api_error(c, 409, "Conflict",
 		    "version %llu of secret %s is %s",
 		    (unsigned long long)v.number, s->id, v.state);
 		goto out;
 	}
+	if (expired_and_blocked(c, s, &v))
+		goto out;
 	send_bundle(c, s, &v);
 out:
 	tr_secret_version_dispose(&v);

@@ -1119,7 +1119,7 @@ tr_api_x509_federation(struct tr_api_ctx *c)
 		goto out;
 	}
 	if (tr_httpsig_parse(&sp, auth, alen) < 0 ||
-	    tr_httpsig_check(c->req, &sp, tr_now_ms() / 1000,
+	    tr_httpsig_check(c->req, &sp, tr_real_now_ms() / 1000,
 	    TR_SIG_MAX_SKEW_SEC) < 0) {
 		tr_api_error(c, 401, "NotAuthenticated", "%s",
 		    tresor_error_last());
@@ -1135,7 +1135,7 @@ tr_api_x509_federation(struct tr_api_ctx *c)
 		    "field 'certificate' is not base64 DER of a certificate");
 		goto out;
 	}
-	if (tr_ca_verify_leaf(c->t->env->ca, leaf, tr_now_ms() / 1000) < 0 ||
+	if (tr_ca_verify_leaf(c->t->env->ca, leaf, tr_real_now_ms() / 1000) < 0 ||
 	    tr_ca_subject_value(leaf, "opc-tenant:", tenant,
 	    sizeof(tenant)) < 0 ||
 	    tr_ca_subject_value(leaf, "opc-instance:", inst,
@@ -1283,4 +1283,66 @@ fail:
 	tr_api_error_rc(c, rc, "cannot change settings");
 out:
 	tr_obj_dispose(&ten);
+}
+
+/* ---------------------------------------------------------------- */
+/* testing switches (tresord serve --enable-test-clock)             */
+/* ---------------------------------------------------------------- */
+
+/* Only with the switch, and only for a policy administrator. */
+static int
+testing_allowed(struct tr_api_ctx *c)
+{
+	static const char *const perms[] = { "POLICY_UPDATE", NULL };
+	struct tr_api_target t = { 0 };
+
+	if (!c->t->env->test_clock) {
+		tr_api_error(c, 404, "NotFound",
+		    "testing endpoints are off (tresord serve "
+		    "--enable-test-clock)");
+		return TRESOR_ENOTFOUND;
+	}
+	t.compartment_id = tr_api_tenancy(c);
+	return tr_api_authorize(c, &t, perms, "tenancy");
+}
+
+void
+tr_api_test_clock(struct tr_api_ctx *c)
+{
+	static const struct tr_field fields[] = {
+		{ "offsetSeconds", TR_F_INT, true },
+		{ NULL, 0, false }
+	};
+	json_int_t off;
+	char now[TR_TIME_RFC3339_LEN];
+
+	if (testing_allowed(c) < 0 || tr_api_body(c) < 0 ||
+	    tr_api_check_fields(c, c->body, fields, "") < 0)
+		return;
+	off = json_integer_value(json_object_get(c->body, "offsetSeconds"));
+	if (off < -3650LL * 86400 || off > 3650LL * 86400) {
+		tr_api_error(c, 400, "InvalidParameter",
+		    "field 'offsetSeconds' must be within ten years");
+		return;
+	}
+	tr_clock_set_offset_ms((int64_t)off * 1000);
+	tr_time_rfc3339(now, tr_now_ms());
+	tr_api_send_json(c, 200, json_pack("{s:I, s:s}", "offsetSeconds",
+	    off, "now", now));
+}
+
+void
+tr_api_test_maintenance(struct tr_api_ctx *c)
+{
+	size_t done = 0;
+	int rc;
+
+	if (testing_allowed(c) < 0)
+		return;
+	if ((rc = tr_api_maintenance(c->t, tr_now_ms(), &done)) < 0) {
+		tr_api_error_rc(c, rc, "maintenance failed");
+		return;
+	}
+	tr_api_send_json(c, 200, json_pack("{s:I}", "jobsDone",
+	    (json_int_t)done));
 }

@@ -110,7 +110,12 @@ tr_api_secret_json(const struct tr_obj *s, bool summary)
 	tr_api_copy_member(o, a, "timeOfCurrentVersionExpiry");
 	json_object_set_new(o, "timeOfDeletion",
 	    tr_api_time(s->time_of_deletion));
-	json_object_set_new(o, "rotationStatus", json_string("NOT_ENABLED"));
+	json_object_set_new(o, "rotationStatus",
+	    json_object_get(a, "rotationStatus") != NULL ?
+	    json_incref(json_object_get(a, "rotationStatus")) :
+	    json_string("NOT_ENABLED"));
+	tr_api_copy_member(o, a, "nextRotationTime");
+	tr_api_copy_member(o, a, "lastRotationTime");
 	json_object_set_new(o, "isReplica", json_false());
 	json_object_set_new(o, "isAutoGenerationEnabled",
 	    json_is_true(json_object_get(a, "isAutoGenerationEnabled")) ?
@@ -225,17 +230,6 @@ read_content(struct tr_api_ctx *c, const json_t *sc, bool on_create,
 	return 0;
 }
 
-/* Parse "P<n>D" (days only, as OCI supports). */
-static int
-parse_days(const char *s, uint64_t *days)
-{
-	size_t len = strlen(s);
-
-	if (len < 3 || s[0] != 'P' || s[len - 1] != 'D')
-		return TRESOR_EINVAL;
-	return tr_parse_u64(s + 1, len - 2, 0, 100000, days);
-}
-
 /* Check secretRules: at most one rule of each type, sane values. */
 static int
 check_rules(struct tr_api_ctx *c, const json_t *rules)
@@ -279,7 +273,7 @@ check_rules(struct tr_api_ctx *c, const json_t *rules)
 			seen_expiry = true;
 			s = json_string_value(json_object_get(r,
 			    "secretVersionExpiryInterval"));
-			if (s != NULL && (parse_days(s, &days) < 0 ||
+			if (s != NULL && (tr_api_parse_days(s, &days) < 0 ||
 			    days < 1 || days > 90)) {
 				tr_api_error(c, 400, "InvalidParameter",
 				    "field '%ssecretVersionExpiryInterval' must"
@@ -342,84 +336,6 @@ check_metadata(struct tr_api_ctx *c, const json_t *md)
 	return 0;
 }
 
-/* The secret's expiry rule, if any (borrowed from `attrs`). */
-static const json_t *
-expiry_rule(const json_t *attrs)
-{
-	const json_t *rules = json_object_get(attrs, "secretRules"), *r;
-	size_t i;
-
-	json_array_foreach(rules, i, r) {
-		const char *t = json_string_value(json_object_get(r,
-		    "ruleType"));
-
-		if (t != NULL && strcmp(t, "SECRET_EXPIRY_RULE") == 0)
-			return r;
-	}
-	return NULL;
-}
-
-/* When a version created at `created` expires under `attrs`' rule. */
-static int64_t
-version_expiry(const json_t *attrs, int64_t created)
-{
-	const json_t *r = expiry_rule(attrs);
-	const char *s;
-	uint64_t days;
-	int64_t t = 0, abs_t;
-
-	if (r == NULL)
-		return 0;
-	s = json_string_value(json_object_get(r,
-	    "secretVersionExpiryInterval"));
-	if (s != NULL && parse_days(s, &days) == 0)
-		t = created + (int64_t)days * DAY_MS;
-	s = json_string_value(json_object_get(r, "timeOfAbsoluteExpiry"));
-	if (s != NULL && tr_time_parse_rfc3339(s, &abs_t) == 0 &&
-	    (t == 0 || abs_t < t))
-		t = abs_t;
-	return t;
-}
-
-/* Keyed hash of a version's content, for the reuse rule. */
-static int
-content_mac(struct tr_api_ctx *c, const char *secret_id,
-    const struct tr_secret *pt, unsigned char out[32])
-{
-	struct tr_secret *buf = NULL;
-	size_t idlen = strlen(secret_id) + 1;
-	int rc;
-
-	if ((rc = tr_secret_new(&buf, idlen + pt->len)) < 0)
-		return rc;
-	memcpy(buf->ptr, secret_id, idlen);
-	memcpy(buf->ptr + idlen, pt->ptr, pt->len);
-	rc = tr_keystore_mac(c->t->env->ks, "tresor/secret-reuse/v1", buf->ptr,
-	    buf->len, out);
-	tr_secret_free(buf);
-	return rc;
-}
-
-/* Seal version `v` (number, secret id set) with the key's current one. */
-static int
-seal_version(struct tr_api_ctx *c, const struct tr_key_version *kv,
-    const struct tr_secret *pt, struct tr_secret_version *v)
-{
-	struct tr_keyref ref = { kv->id, kv->wrapped, kv->wrapped_len };
-	int rc;
-
-	(void)snprintf(v->key_version_id, sizeof(v->key_version_id), "%s",
-	    kv->id);
-	if ((rc = tr_envelope_seal(c->t->env->ks, &ref, v->secret_id,
-	    v->number, pt, &v->wrapped_dek, &v->wrapped_dek_len, &v->content,
-	    &v->content_len)) < 0)
-		return rc;
-	if ((rc = content_mac(c, v->secret_id, pt, v->content_mac)) < 0)
-		return rc;
-	v->has_mac = true;
-	return 0;
-}
-
 /*
  * Load the secret's key with its current version; the key must be
  * ENABLED.  Answers and returns a negative code otherwise.
@@ -435,7 +351,7 @@ usable_key(struct tr_api_ctx *c, const char *key_id, const char *vault_id,
 	if ((rc = tr_api_load_key(c, key, kv, key_id, vault_id)) < 0)
 		return rc;
 	if (strcmp(key->state, "ENABLED") != 0) {
-		tr_api_error(c, 409, "IncorrectState",
+		tr_api_error(c, 409, "Conflict",
 		    "master encryption key %s is %s; secret content needs an "
 		    "ENABLED key", key->id, key->state);
 		goto fail;
@@ -455,6 +371,114 @@ fail:
 	tr_obj_dispose(key);
 	tr_key_version_dispose(kv);
 	return TRESOR_ECONFLICT;
+}
+
+/*
+ * Check a rotationConfig: interval P1D..P360D, target system details of
+ * OCI's shapes.  Scheduled rotation needs automatic generation (tresor
+ * rotates by generating new content).
+ */
+static int
+check_rotation(struct tr_api_ctx *c, const json_t *rc, bool autogen)
+{
+	static const struct tr_field fields[] = {
+		{ "rotationInterval", TR_F_STRING, false },
+		{ "isScheduledRotationEnabled", TR_F_BOOL, false },
+		{ "targetSystemDetails", TR_F_OBJECT, false },
+		{ NULL, 0, false }
+	};
+	const json_t *tsd;
+	const char *iv, *type;
+	uint64_t days;
+
+	if (rc == NULL || json_is_null(rc))
+		return 0;
+	if (tr_api_check_fields(c, rc, fields, "rotationConfig.") < 0)
+		return TRESOR_EINVAL;
+	iv = json_string_value(json_object_get(rc, "rotationInterval"));
+	if (iv != NULL && (tr_api_parse_days(iv, &days) < 0 || days < 1 ||
+	    days > 360)) {
+		tr_api_error(c, 400, "InvalidParameter",
+		    "field 'rotationConfig.rotationInterval' must be P1D to "
+		    "P360D (whole days)");
+		return TRESOR_EINVAL;
+	}
+	tsd = json_object_get(rc, "targetSystemDetails");
+	if (tsd != NULL && !json_is_null(tsd)) {
+		type = json_string_value(json_object_get(tsd,
+		    "targetSystemType"));
+		if (type == NULL || (strcmp(type, "ADB") != 0 &&
+		    strcmp(type, "FUNCTION") != 0)) {
+			tr_api_error(c, 400, "InvalidParameter",
+			    "field 'rotationConfig.targetSystemDetails."
+			    "targetSystemType' must be ADB or FUNCTION");
+			return TRESOR_EINVAL;
+		}
+	}
+	if (json_is_true(json_object_get(rc, "isScheduledRotationEnabled"))) {
+		if (iv == NULL) {
+			tr_api_error(c, 400, "MissingParameter",
+			    "scheduled rotation needs "
+			    "'rotationConfig.rotationInterval'");
+			return TRESOR_EINVAL;
+		}
+		if (!autogen) {
+			tr_api_error(c, 400, "InvalidParameter",
+			    "scheduled rotation needs automatic generation "
+			    "(secretGenerationContext with "
+			    "enableAutoGeneration): tresor rotates a secret "
+			    "by generating its new content");
+			return TRESOR_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* rotationStatus and nextRotationTime for a rotation config. */
+static void
+set_rotation_status(json_t *attrs, int64_t now)
+{
+	int64_t iv = tr_api_rotation_interval(json_object_get(attrs,
+	    "rotationConfig"));
+
+	if (iv > 0) {
+		json_object_set_new(attrs, "rotationStatus",
+		    json_string("SCHEDULED"));
+		json_object_set_new(attrs, "nextRotationTime",
+		    tr_api_time(now + iv));
+	} else {
+		json_object_set_new(attrs, "rotationStatus",
+		    json_string("NOT_ENABLED"));
+		json_object_del(attrs, "nextRotationTime");
+	}
+}
+
+/* Check the generation members of a body; *autogen tells if on. */
+static int
+check_generation(struct tr_api_ctx *c, const json_t *body, const json_t *attrs,
+    bool *autogen)
+{
+	const json_t *ctx = json_object_get(body, "secretGenerationContext");
+	const json_t *en = json_object_get(body, "enableAutoGeneration");
+	char why[256];
+
+	if (ctx != NULL && !json_is_null(ctx) &&
+	    tr_api_generation_check(ctx, why, sizeof(why)) < 0) {
+		tr_api_error(c, 400, "InvalidParameter", "%s", why);
+		return TRESOR_EINVAL;
+	}
+	if (en != NULL && !json_is_null(en))
+		*autogen = json_is_true(en);
+	else
+		*autogen = json_is_true(json_object_get(attrs,
+		    "isAutoGenerationEnabled"));
+	if (*autogen && (ctx == NULL || json_is_null(ctx)) &&
+	    !json_is_object(json_object_get(attrs, "secretGenerationContext"))) {
+		tr_api_error(c, 400, "MissingParameter",
+		    "enableAutoGeneration needs 'secretGenerationContext'");
+		return TRESOR_EINVAL;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -488,19 +512,23 @@ tr_api_create_secret(struct tr_api_ctx *c)
 		"KEY_DECRYPT", NULL };
 	struct tr_api_retry retry = { 0 };
 	struct tr_api_target t = { 0 };
-	struct tr_store_write w[3];
+	struct tr_store_write w[4];
 	struct tr_secret_version v;
 	struct tr_key_version kv;
-	struct tr_obj vault, key, s;
+	struct tr_obj vault, key, s, job;
 	struct tr_secret *pt = NULL;
-	const char *comp, *vault_id, *key_id, *name, *desc, *vname;
-	json_t *attrs = NULL, *resp = NULL;
-	bool pending;
+	const char *comp, *vault_id, *key_id, *name, *desc, *vname = NULL;
+	const json_t *content;
+	json_t *attrs = NULL, *resp = NULL, *empty = json_object();
+	bool pending, autogen = false;
+	size_t nw;
+	int64_t iv;
 	int rc;
 
 	memset(&vault, 0, sizeof(vault));
 	memset(&key, 0, sizeof(key));
 	memset(&s, 0, sizeof(s));
+	memset(&job, 0, sizeof(job));
 	memset(&kv, 0, sizeof(kv));
 	memset(&v, 0, sizeof(v));
 	memset(w, 0, sizeof(w));
@@ -508,44 +536,46 @@ tr_api_create_secret(struct tr_api_ctx *c)
 	    tr_api_check_fields(c, c->body, fields, "") < 0 ||
 	    tr_api_check_tags(c, c->body) < 0 ||
 	    check_rules(c, json_object_get(c->body, "secretRules")) < 0 ||
-	    check_metadata(c, json_object_get(c->body, "metadata")) < 0)
-		return;
+	    check_metadata(c, json_object_get(c->body, "metadata")) < 0 ||
+	    check_generation(c, c->body, empty, &autogen) < 0 ||
+	    check_rotation(c, json_object_get(c->body, "rotationConfig"),
+	    autogen) < 0)
+		goto out;
 	comp = json_string_value(json_object_get(c->body, "compartmentId"));
 	vault_id = json_string_value(json_object_get(c->body, "vaultId"));
 	key_id = json_string_value(json_object_get(c->body, "keyId"));
 	name = json_string_value(json_object_get(c->body, "secretName"));
 	desc = json_string_value(json_object_get(c->body, "description"));
+	content = json_object_get(c->body, "secretContent");
+	if (json_is_null(content))
+		content = NULL;
 	if (tr_api_check_name(c, "secretName", name, true) < 0)
-		return;
+		goto out;
 	if (desc != NULL && strlen(desc) > TR_API_DESCRIPTION_MAX) {
 		tr_api_error(c, 400, "InvalidParameter",
 		    "field 'description' is longer than %d characters",
 		    TR_API_DESCRIPTION_MAX);
-		return;
+		goto out;
 	}
-	if (json_is_true(json_object_get(c->body, "enableAutoGeneration")) ||
-	    (json_object_get(c->body, "secretGenerationContext") != NULL &&
-	    !json_is_null(json_object_get(c->body,
-	    "secretGenerationContext")))) {
+	if (autogen && content != NULL) {
 		tr_api_error(c, 400, "InvalidParameter",
-		    "generated secrets (secretGenerationContext, "
-		    "enableAutoGeneration) are not supported yet; send "
-		    "secretContent");
-		return;
+		    "give either 'secretContent' or enableAutoGeneration, not "
+		    "both");
+		goto out;
 	}
-	if (json_object_get(c->body, "secretContent") == NULL ||
-	    json_is_null(json_object_get(c->body, "secretContent"))) {
+	if (!autogen && content == NULL) {
 		tr_api_error(c, 400, "MissingParameter",
-		    "missing required field 'secretContent'");
-		return;
+		    "missing required field 'secretContent' (or "
+		    "enableAutoGeneration with a secretGenerationContext)");
+		goto out;
 	}
 	if (tr_api_check_ocid(c, "compartmentId", comp, NULL) < 0 ||
 	    tr_api_check_ocid(c, "vaultId", vault_id, "vault") < 0 ||
 	    tr_api_check_ocid(c, "keyId", key_id, "key") < 0)
-		return;
-	if (read_content(c, json_object_get(c->body, "secretContent"), true,
-	    &pt, &vname, &pending) < 0)
-		return;
+		goto out;
+	if (content != NULL && read_content(c, content, true, &pt, &vname,
+	    &pending) < 0)
+		goto out;
 	if (tr_api_compartment_exists(c, "compartmentId", comp) < 0 ||
 	    tr_api_load_vault(c, &vault, vault_id) < 0)
 		goto out;
@@ -568,13 +598,18 @@ tr_api_create_secret(struct tr_api_ctx *c)
 	tr_obj_dispose(&key);
 	tr_key_version_dispose(&kv);
 	if (strcmp(vault.state, "ACTIVE") != 0) {
-		tr_api_error(c, 409, "IncorrectState",
+		tr_api_error(c, 409, "Conflict",
 		    "vault %s is %s; secrets can be created only in an ACTIVE "
 		    "vault", vault.id, vault.state);
 		goto out;
 	}
 	if (usable_key(c, key_id, vault.id, &key, &kv) < 0)
 		goto out;
+	if (autogen && (rc = tr_api_generate(json_object_get(c->body,
+	    "secretGenerationContext"), &pt)) < 0) {
+		tr_api_error_rc(c, rc, "cannot generate the secret");
+		goto out;
+	}
 	if ((rc = tr_api_retry_begin(c, &retry)) != 0)
 		goto out;
 
@@ -591,8 +626,9 @@ tr_api_create_secret(struct tr_api_ctx *c)
 	(void)snprintf(s.state, sizeof(s.state), "ACTIVE");
 	s.time_created = tr_now_ms();
 	s.seq = 1;
-	attrs = json_pack("{s:s, s:I}", "keyId", key.id,
-	    "currentVersionNumber", (json_int_t)1);
+	attrs = json_pack("{s:s, s:I, s:b}", "keyId", key.id,
+	    "currentVersionNumber", (json_int_t)1, "isAutoGenerationEnabled",
+	    autogen);
 	if (attrs == NULL) {
 		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
 		goto fail;
@@ -606,6 +642,8 @@ tr_api_create_secret(struct tr_api_ctx *c)
 	tr_api_copy_member(attrs, c->body, "metadata");
 	tr_api_copy_member(attrs, c->body, "secretRules");
 	tr_api_copy_member(attrs, c->body, "rotationConfig");
+	tr_api_copy_member(attrs, c->body, "secretGenerationContext");
+	set_rotation_status(attrs, s.time_created);
 
 	(void)snprintf(v.secret_id, sizeof(v.secret_id), "%s", s.id);
 	v.number = 1;
@@ -613,11 +651,13 @@ tr_api_create_secret(struct tr_api_ctx *c)
 		(void)snprintf(v.name, sizeof(v.name), "%s", vname);
 	v.stages = TR_STAGE_CURRENT | TR_STAGE_LATEST;
 	v.time_created = s.time_created;
-	v.time_of_expiry = version_expiry(attrs, v.time_created);
+	v.time_of_expiry = tr_api_version_expiry(attrs, v.time_created);
+	if (autogen)
+		v.attrs = tr_strdup("{\"isContentAutoGenerated\":true}");
 	if (v.time_of_expiry != 0)
 		json_object_set_new(attrs, "timeOfCurrentVersionExpiry",
 		    tr_api_time(v.time_of_expiry));
-	if ((rc = seal_version(c, &kv, pt, &v)) < 0)
+	if ((rc = tr_api_seal_version(c->t->env->ks, &kv, pt, &v)) < 0)
 		goto fail;
 	s.attrs = json_dumps(attrs, JSON_COMPACT);
 	if (s.attrs == NULL) {
@@ -625,11 +665,21 @@ tr_api_create_secret(struct tr_api_ctx *c)
 		goto fail;
 	}
 	resp = tr_api_secret_json(&s, false);
-	w[0].kind = TR_W_OBJ_PUT;
-	w[0].obj = &s;
-	w[1].kind = TR_W_SV_INSERT;
-	w[1].sv = &v;
-	rc = tr_api_apply_create(c, &retry, w, 2, resp, s.etag);
+	nw = 0;
+	w[nw].kind = TR_W_OBJ_PUT;
+	w[nw++].obj = &s;
+	w[nw].kind = TR_W_SV_INSERT;
+	w[nw++].sv = &v;
+	iv = tr_api_rotation_interval(json_object_get(attrs,
+	    "rotationConfig"));
+	if (iv > 0) {
+		if ((rc = tr_api_job_new(&job, s.tenancy_id, s.id, "rotate",
+		    s.time_created + iv)) < 0)
+			goto fail;
+		w[nw].kind = TR_W_OBJ_PUT;
+		w[nw++].obj = &job;
+	}
+	rc = tr_api_apply_create(c, &retry, w, nw, resp, s.etag);
 	if (rc == TRESOR_EEXISTS) {
 		tr_api_error(c, 409, "Conflict",
 		    "a secret named '%s' already exists in vault %s", name,
@@ -648,9 +698,11 @@ out:
 	tr_api_retry_end(c, &retry);
 	json_decref(resp);
 	json_decref(attrs);
+	json_decref(empty);
 	tr_secret_free(pt);
 	tr_secret_version_dispose(&v);
 	tr_key_version_dispose(&kv);
+	tr_obj_dispose(&job);
 	tr_obj_dispose(&s);
 	tr_obj_dispose(&key);
 	tr_obj_dispose(&vault);
@@ -750,41 +802,6 @@ tr_api_secret_active(struct tr_api_ctx *c, const struct tr_obj *s)
 	return TRESOR_ECONFLICT;
 }
 
-/* The reuse rule: refuse content equal to an earlier version's. */
-static int
-check_reuse(struct tr_api_ctx *c, const json_t *attrs,
-    const struct tr_secret_version *vs, size_t n, const unsigned char *mac)
-{
-	const json_t *rules = json_object_get(attrs, "secretRules"), *r;
-	bool enforced = false, on_deleted = false;
-	size_t i;
-
-	json_array_foreach(rules, i, r) {
-		const char *t = json_string_value(json_object_get(r,
-		    "ruleType"));
-
-		if (t != NULL && strcmp(t, "SECRET_REUSE_RULE") == 0) {
-			enforced = true;
-			on_deleted = json_is_true(json_object_get(r,
-			    "isEnforcedOnDeletedSecretVersions"));
-		}
-	}
-	if (!enforced)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (!vs[i].has_mac || (vs[i].state[0] != '\0' && !on_deleted))
-			continue;
-		if (tr_ct_eq(vs[i].content_mac, mac, 32)) {
-			tr_api_error(c, 400, "InvalidParameter",
-			    "the secret's reuse rule forbids content equal to "
-			    "an earlier version's (version %llu)",
-			    (unsigned long long)vs[i].number);
-			return TRESOR_EINVAL;
-		}
-	}
-	return 0;
-}
-
 void
 tr_api_update_secret(struct tr_api_ctx *c)
 {
@@ -802,25 +819,29 @@ tr_api_update_secret(struct tr_api_ctx *c)
 		{ "enableAutoGeneration", TR_F_BOOL, false },
 		{ NULL, 0, false }
 	};
-	struct tr_secret_version *vs = NULL, nv;
-	struct tr_store_write *w = NULL;
-	struct tr_key_version kv;
-	struct tr_obj s, key;
+	static const char *const copied[] = { "description", "freeformTags",
+		"definedTags", "metadata", "secretRules", "rotationConfig",
+		"secretGenerationContext", NULL };
+	struct tr_change_error e;
+	struct tr_version_req req;
+	struct tr_store_write w[2];
+	struct tr_obj s, key, out, oldjob, newjob;
 	struct tr_secret *pt = NULL;
-	unsigned int *stages = NULL;
 	const json_t *content, *cvn;
-	const char *vname = NULL, *desc, *key_id;
-	char old[TR_ETAG_MAX];
-	json_t *attrs = NULL;
-	size_t n = 0, i, nw;
-	bool pending = false, first = true;
-	int rc = 0, attempt;
-	uint64_t target = 0;
+	const char *desc, *kid;
+	json_t *attrs = NULL, *upd = NULL;
+	bool pending = false, autogen;
+	size_t i;
+	int64_t iv;
+	int rc;
 
 	memset(&s, 0, sizeof(s));
 	memset(&key, 0, sizeof(key));
-	memset(&kv, 0, sizeof(kv));
-	memset(&nv, 0, sizeof(nv));
+	memset(&out, 0, sizeof(out));
+	memset(&oldjob, 0, sizeof(oldjob));
+	memset(&newjob, 0, sizeof(newjob));
+	memset(&req, 0, sizeof(req));
+	memset(w, 0, sizeof(w));
 	if (tr_api_body(c) < 0 ||
 	    tr_api_check_fields(c, c->body, fields, "") < 0 ||
 	    tr_api_check_tags(c, c->body) < 0 ||
@@ -847,179 +868,89 @@ tr_api_update_secret(struct tr_api_ctx *c)
 		    TR_API_DESCRIPTION_MAX);
 		return;
 	}
-	if (json_is_true(json_object_get(c->body, "enableAutoGeneration")) ||
-	    (json_object_get(c->body, "secretGenerationContext") != NULL &&
-	    !json_is_null(json_object_get(c->body,
-	    "secretGenerationContext")))) {
+	if (cvn != NULL && json_integer_value(cvn) < 1) {
 		tr_api_error(c, 400, "InvalidParameter",
-		    "generated secrets are not supported yet");
+		    "field 'currentVersionNumber' must be a version number (1 "
+		    "or more)");
 		return;
 	}
-	if (cvn != NULL) {
-		if (json_integer_value(cvn) < 1) {
-			tr_api_error(c, 400, "InvalidParameter",
-			    "field 'currentVersionNumber' must be a version "
-			    "number (1 or more)");
-			return;
-		}
-		target = (uint64_t)json_integer_value(cvn);
-	}
-	if (content != NULL && read_content(c, content, false, &pt, &vname,
-	    &pending) < 0)
+	if (tr_api_secret_for_op(c, &s, c->param[0], NULL) < 0)
 		return;
+	attrs = tr_api_attrs(s.attrs);
+	if (tr_api_if_match(c, s.etag) < 0 || tr_api_secret_active(c, &s) < 0 ||
+	    check_generation(c, c->body, attrs, &autogen) < 0 ||
+	    check_rotation(c, json_object_get(c->body, "rotationConfig") !=
+	    NULL ? json_object_get(c->body, "rotationConfig") :
+	    json_object_get(attrs, "rotationConfig"), autogen) < 0)
+		goto out;
+	if (content != NULL) {
+		if (read_content(c, content, false, &pt, &req.name,
+		    &pending) < 0)
+			goto out;
+		/* the key must be usable, and usable by the caller */
+		kid = json_string_value(json_object_get(attrs, "keyId"));
+		if (tr_api_load_key(c, &key, NULL, kid == NULL ? "" : kid,
+		    NULL) < 0 || tr_api_authorize_key_use(c, &key, true) < 0)
+			goto out;
+	}
+	/* the members this request sets */
+	upd = json_object();
+	for (i = 0; copied[i] != NULL; i++)
+		tr_api_copy_member(upd, c->body, copied[i]);
+	if (json_object_get(c->body, "enableAutoGeneration") != NULL)
+		json_object_set_new(upd, "isAutoGenerationEnabled",
+		    autogen ? json_true() : json_false());
+	if (json_object_get(c->body, "rotationConfig") != NULL) {
+		/* a new schedule replaces the old one */
+		json_t *tmp = json_object();
 
-	for (attempt = 0; attempt < CAS_RETRIES; attempt++) {
-		tr_secret_version_list_free(vs, n);
-		vs = NULL;
-		n = 0;
-		tr_secret_version_dispose(&nv);
-		memset(&nv, 0, sizeof(nv));
-		tr_free(stages);
-		stages = NULL;
-		tr_free(w);
-		w = NULL;
-		json_decref(attrs);
-		attrs = NULL;
-		tr_obj_dispose(&s);
-		if (tr_api_secret_for_op(c, &s, c->param[0], NULL) < 0)
-			goto out;
-		if (tr_api_if_match(c, s.etag) < 0 ||
-		    tr_api_secret_active(c, &s) < 0)
-			goto out;
-		attrs = tr_api_attrs(s.attrs);
-		key_id = json_string_value(json_object_get(attrs, "keyId"));
-		if (first && content != NULL) {
-			/* the key must be usable, and usable by the caller */
-			if (usable_key(c, key_id == NULL ? "" : key_id, NULL,
-			    &key, &kv) < 0 ||
-			    tr_api_authorize_key_use(c, &key, true) < 0)
-				goto out;
-			first = false;
+		json_object_set(tmp, "rotationConfig",
+		    json_object_get(c->body, "rotationConfig"));
+		set_rotation_status(tmp, tr_now_ms());
+		json_object_set(upd, "rotationStatus",
+		    json_object_get(tmp, "rotationStatus"));
+		json_object_set(upd, "nextRotationTime",
+		    json_object_get(tmp, "nextRotationTime") != NULL ?
+		    json_object_get(tmp, "nextRotationTime") : json_null());
+		json_decref(tmp);
+		if (tr_api_job_find(c->st, s.tenancy_id, s.id, "rotate",
+		    &oldjob) == 0) {
+			w[req.nextra].kind = TR_W_OBJ_DELETE;
+			w[req.nextra].obj = &oldjob;
+			w[req.nextra++].expect_etag = oldjob.etag;
 		}
-		if ((rc = c->st->ops->sv_list(c->st, &vs, &n, s.id,
-		    false)) < 0)
-			goto fail;
-		stages = tr_calloc(n + 1, sizeof(*stages));
-		w = tr_calloc(n + 2, sizeof(*w));
-		if (stages == NULL || w == NULL) {
-			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
-			goto fail;
-		}
-		for (i = 0; i < n; i++)
-			stages[i] = vs[i].stages;
-		if (content != NULL) {
-			(void)snprintf(nv.secret_id, sizeof(nv.secret_id),
-			    "%s", s.id);
-			nv.number = s.seq + 1;
-			nv.time_created = tr_now_ms();
-			if (vname != NULL) {
-				for (i = 0; i < n; i++) {
-					if (strcmp(vs[i].name, vname) != 0)
-						continue;
-					tr_api_error(c, 409, "Conflict",
-					    "secret %s already has a version "
-					    "named '%s'", s.id, vname);
-					goto out;
-				}
-				(void)snprintf(nv.name, sizeof(nv.name), "%s",
-				    vname);
-			}
-			if ((rc = seal_version(c, &kv, pt, &nv)) < 0)
-				goto fail;
-			if (check_reuse(c, attrs, vs, n, nv.content_mac) < 0)
-				goto out;
-			nv.stages = tr_stages_add(stages, n, pending);
-			nv.time_of_expiry = version_expiry(attrs,
-			    nv.time_created);
-			s.seq = nv.number;
-			if (!pending) {
-				json_object_set_new(attrs,
-				    "currentVersionNumber",
-				    json_integer((json_int_t)nv.number));
-				json_object_set_new(attrs,
-				    "timeOfCurrentVersionExpiry",
-				    tr_api_time(nv.time_of_expiry));
-			}
-		} else if (cvn != NULL) {
-			for (i = 0; i < n; i++)
-				if (vs[i].number == target)
-					break;
-			if (i == n || vs[i].state[0] != '\0') {
-				tr_api_error(c, 400, "InvalidParameter",
-				    "secret %s has no version %llu that can "
-				    "become current", s.id,
-				    (unsigned long long)target);
+		iv = tr_api_rotation_interval(json_object_get(c->body,
+		    "rotationConfig"));
+		if (iv > 0) {
+			if ((rc = tr_api_job_new(&newjob, s.tenancy_id, s.id,
+			    "rotate", tr_now_ms() + iv)) < 0) {
+				tr_api_error_rc(c, rc, "cannot schedule");
 				goto out;
 			}
-			tr_stages_promote(stages, n, i);
-			json_object_set_new(attrs, "currentVersionNumber",
-			    json_integer((json_int_t)target));
-			json_object_set_new(attrs, "timeOfCurrentVersionExpiry",
-			    tr_api_time(vs[i].time_of_expiry));
+			w[req.nextra].kind = TR_W_OBJ_PUT;
+			w[req.nextra++].obj = &newjob;
 		}
-		if (desc != NULL)
-			json_object_set_new(attrs, "description",
-			    json_string(desc));
-		tr_api_copy_member(attrs, c->body, "freeformTags");
-		tr_api_copy_member(attrs, c->body, "definedTags");
-		tr_api_copy_member(attrs, c->body, "metadata");
-		tr_api_copy_member(attrs, c->body, "secretRules");
-		tr_api_copy_member(attrs, c->body, "rotationConfig");
-		tr_free(s.attrs);
-		s.attrs = json_dumps(attrs, JSON_COMPACT);
-		if (s.attrs == NULL) {
-			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
-			goto fail;
-		}
-		(void)snprintf(old, sizeof(old), "%s", s.etag);
-		if ((rc = tr_store_new_etag(s.etag)) < 0)
-			goto fail;
-		nw = 0;
-		w[nw].kind = TR_W_OBJ_PUT;
-		w[nw].obj = &s;
-		w[nw].expect_etag = old;
-		nw++;
-		for (i = 0; i < n; i++) {
-			if (stages[i] == vs[i].stages)
-				continue;
-			vs[i].stages = stages[i];
-			w[nw].kind = TR_W_SV_UPDATE;
-			w[nw].sv = &vs[i];
-			nw++;
-		}
-		if (content != NULL) {
-			w[nw].kind = TR_W_SV_INSERT;
-			w[nw].sv = &nv;
-			nw++;
-		}
-		rc = c->st->ops->apply(c->st, w, nw);
-		if (rc != TRESOR_EPRECOND)
-			break;
+		req.extra = w;
 	}
-	if (rc == TRESOR_EEXISTS) {
-		tr_api_error(c, 409, "Conflict",
-		    "a version with that number or name already exists");
+	req.pt = pt;
+	req.pending = pending;
+	req.promote = cvn == NULL ? 0 : (uint64_t)json_integer_value(cvn);
+	req.attr_updates = upd;
+	req.if_match = s.etag;
+	rc = tr_secret_change(c->st, c->t->env->ks, s.id, &req, &out, &e);
+	if (rc < 0) {
+		tr_api_change_error(c, rc, &e);
 		goto out;
 	}
-	if (rc < 0)
-		goto fail;
-	tr_api_set_etag(c, s.etag);
-	tr_api_send_json(c, 200, tr_api_secret_json(&s, false));
-	goto out;
-fail:
-	if (rc == TRESOR_EPRECOND)
-		tr_api_error(c, 409, "IncorrectState",
-		    "the secret is being changed by other requests; retry");
-	else
-		tr_api_error_rc(c, rc, "cannot update the secret");
+	tr_api_set_etag(c, out.etag);
+	tr_api_send_json(c, 200, tr_api_secret_json(&out, false));
 out:
-	tr_free(stages);
-	tr_free(w);
 	json_decref(attrs);
+	json_decref(upd);
 	tr_secret_free(pt);
-	tr_secret_version_list_free(vs, n);
-	tr_secret_version_dispose(&nv);
-	tr_key_version_dispose(&kv);
+	tr_obj_dispose(&oldjob);
+	tr_obj_dispose(&newjob);
+	tr_obj_dispose(&out);
 	tr_obj_dispose(&key);
 	tr_obj_dispose(&s);
 }
@@ -1028,35 +959,32 @@ out:
 /* deletion                                                         */
 /* ---------------------------------------------------------------- */
 
-/* Save a state change of secret `s` over its etag; 200, empty body. */
+/*
+ * Save a state change of secret `s` over its etag, with the extra writes
+ * (its deletion job) in the same batch; 200, empty body.
+ */
 static void
-save_secret_state(struct tr_api_ctx *c, struct tr_obj *s, json_t *attrs)
+save_secret_state(struct tr_api_ctx *c, struct tr_obj *s,
+    struct tr_store_write *extra, size_t nextra)
 {
-	struct tr_store_write w = { 0 };
+	struct tr_store_write w[3];
 	char old[TR_ETAG_MAX];
+	size_t i;
 	int rc;
 
-	if (attrs != NULL) {
-		char *t = json_dumps(attrs, JSON_COMPACT);
-
-		if (t == NULL) {
-			tr_api_error(c, 500, "InternalServerError",
-			    "out of memory");
-			return;
-		}
-		tr_free(s->attrs);
-		s->attrs = t;
-	}
+	memset(w, 0, sizeof(w));
 	(void)snprintf(old, sizeof(old), "%s", s->etag);
 	if ((rc = tr_store_new_etag(s->etag)) < 0) {
 		tr_api_error_rc(c, rc, "cannot change the secret");
 		return;
 	}
-	w.kind = TR_W_OBJ_PUT;
-	w.obj = s;
-	w.expect_etag = old;
-	rc = c->st->ops->apply(c->st, &w, 1);
-	if (rc == TRESOR_EPRECOND) {
+	w[0].kind = TR_W_OBJ_PUT;
+	w[0].obj = s;
+	w[0].expect_etag = old;
+	for (i = 0; i < nextra && i < 2; i++)
+		w[1 + i] = extra[i];
+	rc = c->st->ops->apply(c->st, w, 1 + i);
+	if (rc == TRESOR_EPRECOND || rc == TRESOR_EEXISTS) {
 		tr_api_error(c, 409, "IncorrectState",
 		    "the secret was changed by another request; retry");
 		return;
@@ -1077,10 +1005,12 @@ tr_api_schedule_secret_deletion(struct tr_api_ctx *c)
 		{ NULL, 0, false }
 	};
 	int64_t now = tr_now_ms(), when = now + 30 * DAY_MS;
-	struct tr_obj s;
-	json_t *attrs;
+	struct tr_store_write w = { 0 };
+	struct tr_obj s, job;
 	const char *t;
+	int rc;
 
+	memset(&job, 0, sizeof(job));
 	if (tr_api_body(c) < 0 ||
 	    tr_api_check_fields(c, c->body, fields, "") < 0)
 		return;
@@ -1099,34 +1029,51 @@ tr_api_schedule_secret_deletion(struct tr_api_ctx *c)
 		return;
 	if (tr_api_if_match(c, s.etag) < 0 || tr_api_secret_active(c, &s) < 0)
 		goto out;
-	attrs = tr_api_attrs(s.attrs);
 	(void)snprintf(s.state, sizeof(s.state), "PENDING_DELETION");
 	s.time_of_deletion = when;
-	save_secret_state(c, &s, attrs);
-	json_decref(attrs);
+	if ((rc = tr_api_job_new(&job, s.tenancy_id, s.id, "reap-secret",
+	    when)) < 0) {
+		tr_api_error_rc(c, rc, "cannot schedule the deletion");
+		goto out;
+	}
+	w.kind = TR_W_OBJ_PUT;
+	w.obj = &job;
+	save_secret_state(c, &s, &w, 1);
 out:
+	tr_obj_dispose(&job);
 	tr_obj_dispose(&s);
 }
 
 void
 tr_api_cancel_secret_deletion(struct tr_api_ctx *c)
 {
-	struct tr_obj s;
+	struct tr_store_write w = { 0 };
+	struct tr_obj s, job;
+	size_t n = 0;
 
+	memset(&job, 0, sizeof(job));
 	if (tr_api_secret_for_op(c, &s, c->param[0], NULL) < 0)
 		return;
 	if (tr_api_if_match(c, s.etag) < 0)
 		goto out;
 	if (strcmp(s.state, "PENDING_DELETION") != 0) {
-		tr_api_error(c, 409, "IncorrectState",
+		tr_api_error(c, 409, "Conflict",
 		    "secret %s is %s; only a secret pending deletion can have "
 		    "its deletion cancelled", s.id, s.state);
 		goto out;
 	}
 	(void)snprintf(s.state, sizeof(s.state), "ACTIVE");
 	s.time_of_deletion = 0;
-	save_secret_state(c, &s, NULL);
+	if (tr_api_job_find(c->st, s.tenancy_id, s.id, "reap-secret",
+	    &job) == 0) {
+		w.kind = TR_W_OBJ_DELETE;
+		w.obj = &job;
+		w.expect_etag = job.etag;
+		n = 1;
+	}
+	save_secret_state(c, &s, &w, n);
 out:
+	tr_obj_dispose(&job);
 	tr_obj_dispose(&s);
 }
 

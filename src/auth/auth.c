@@ -265,7 +265,7 @@ tr_auth_request(struct tr_auth *a, struct tr_store *st,
 	}
 	if ((rc = tr_httpsig_parse(&p, auth, alen)) < 0)
 		goto out;
-	if ((rc = tr_httpsig_check(req, &p, tr_now_ms() / 1000,
+	if ((rc = tr_httpsig_check(req, &p, tr_real_now_ms() / 1000,
 	    TR_SIG_MAX_SKEW_SEC)) < 0)
 		goto out;
 	if (p.key_id_len > 3 && memcmp(p.key_id, "ST$", 3) == 0) {

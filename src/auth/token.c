@@ -185,7 +185,7 @@ tr_token_issue(struct tr_token_issuer *iss, const struct tr_principal *p,
 	char macb64[64], jtib64[32];
 	struct tr_buf tok;
 	json_t *hdr = NULL, *claims = NULL, *jwk = NULL;
-	int64_t now = tr_now_ms() / 1000;
+	int64_t now = tr_real_now_ms() / 1000;
 	int rc;
 
 	*token_out = NULL;
@@ -269,7 +269,7 @@ tr_token_verify(struct tr_token_issuer *iss, struct tr_store *st,
 	json_t *hdr = NULL, *claims = NULL, *a = NULL;
 	struct tr_obj w;
 	size_t glen;
-	int64_t now = tr_now_ms() / 1000, exp;
+	int64_t now = tr_real_now_ms() / 1000, exp;
 	int rc;
 
 	*session_key_out = NULL;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "http/server.h"
 #include "store/store.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -50,7 +52,43 @@ on_signal(int sig)
 struct serve_ctx {
 	struct tr_api_env env;
 	char db_path[PATH_MAX];
+	unsigned int maintenance_sec;	/* reaper and rotation period */
 };
+
+/*
+ * The maintenance thread: every period, carry out the jobs that are due
+ * (deletions whose window ended, scheduled rotations).  With several
+ * nodes on one store each runs it; a job is still done once.
+ */
+static void *
+maintenance_main(void *arg)
+{
+	struct serve_ctx *sc = arg;
+	struct tr_api_thread *t = NULL;
+	int64_t next = 0;
+	size_t done;
+
+	if (tr_api_thread_new(&t, &sc->env) < 0) {
+		tr_log_error("maintenance thread cannot start: %s",
+		    tresor_error_last());
+		return NULL;
+	}
+	while (!stop_flag) {
+		if (tr_mono_ms() >= next) {
+			if (tr_api_maintenance(t, tr_now_ms(), &done) < 0)
+				tr_log_warn("maintenance: %s",
+				    tresor_error_last());
+			else if (done > 0)
+				tr_log_info("maintenance: %zu job%s done",
+				    done, done == 1 ? "" : "s");
+			next = tr_mono_ms() + (int64_t)sc->maintenance_sec *
+			    1000;
+		}
+		usleep(100 * 1000);
+	}
+	tr_api_thread_free(t);
+	return NULL;
+}
 
 static int
 open_store(struct tr_store **out, void *payload)
@@ -100,7 +138,11 @@ serve_usage(FILE *f)
 	    "  --public-url URL    base URL of the vault endpoints (default:"
 	    " from the Host header)\n"
 	    "  --token-ttl SEC     lifetime of workload session tokens "
-	    "(default 3600)\n");
+	    "(default 3600)\n"
+	    "  --maintenance-interval SEC  how often due deletions and "
+	    "rotations run (default 60)\n"
+	    "  --enable-test-clock endpoints that move the clock and run "
+	    "maintenance (tests only)\n");
 }
 
 /* Split "host:port" or "[v6]:port". */
@@ -204,6 +246,8 @@ tr_daemon_serve(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "region", required_argument, NULL, 'r' },
 		{ "token-ttl", required_argument, NULL, 't' },
+		{ "maintenance-interval", required_argument, NULL, 'M' },
+		{ "enable-test-clock", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -217,7 +261,9 @@ tr_daemon_serve(int argc, char **argv)
 	const char *data = NULL, *listen_s = "127.0.0.1:8200";
 	char host[INET6_ADDRSTRLEN + 1], path[PATH_MAX], dir[PATH_MAX];
 	bool insecure = false;
-	uint64_t threads = 0, token_ttl = 3600;
+	uint64_t threads = 0, token_ttl = 3600, maint = 60;
+	pthread_t maint_thread;
+	bool maint_started = false;
 	uint16_t port = 0;
 	long ncpu;
 	int c, rc = 1;
@@ -226,7 +272,7 @@ tr_daemon_serve(int argc, char **argv)
 	memset(&hc, 0, sizeof(hc));
 	sc.env.region = TR_DEFAULT_REGION;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:h", longopts,
+	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:M:Ch", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -254,6 +300,15 @@ tr_daemon_serve(int argc, char **argv)
 			break;
 		case 'r':
 			sc.env.region = optarg;
+			break;
+		case 'M':
+			if (tr_parse_u64(optarg, strlen(optarg), 1, 86400,
+			    &maint) < 0)
+				return tr_daemon_fail("--maintenance-interval "
+				    "must be 1 to 86400 seconds");
+			break;
+		case 'C':
+			sc.env.test_clock = true;
 			break;
 		case 't':
 			if (tr_parse_u64(optarg, strlen(optarg), 60, 86400,
@@ -359,7 +414,17 @@ tr_daemon_serve(int argc, char **argv)
 	    strchr(host, ':') != NULL ? "[" : "", host,
 	    strchr(host, ':') != NULL ? "]" : "", (unsigned)port, dir,
 	    hc.threads, hc.threads == 1 ? "" : "s");
-	if (tr_http_serve(&hc, &stop_flag) < 0) {
+	sc.maintenance_sec = (unsigned int)maint;
+	if (sc.env.test_clock)
+		tr_log_warn("--enable-test-clock: the testing endpoints can move"
+		    " this server's clock; never use it in production");
+	if (pthread_create(&maint_thread, NULL, maintenance_main, &sc) == 0)
+		maint_started = true;
+	rc = tr_http_serve(&hc, &stop_flag);
+	stop_flag = 1;
+	if (maint_started)
+		pthread_join(maint_thread, NULL);
+	if (rc < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
 	}

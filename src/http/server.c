@@ -30,7 +30,7 @@
 #include "util/secret.h"
 
 #define MAX_THREADS 64
-#define SHUTDOWN_DRAIN_MS 300
+#define SHUTDOWN_IDLE_MS 1500
 #define SHUTDOWN_GRACE_MS 10000
 
 struct handler {
@@ -280,6 +280,9 @@ struct conn {
 	struct conn *next;
 	struct conn **pprev;
 	int fd;
+	h2o_socket_t *sock;
+	size_t seen_bytes;	/* bytes read when last looked at */
+	int64_t last_change;	/* monotonic ms of the last new bytes */
 };
 
 static void
@@ -318,6 +321,7 @@ on_accept(h2o_socket_t *listener, const char *err)
 		sock = h2o_evloop_socket_create(w->loop, fd,
 		    H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
 		c->fd = fd;
+		c->sock = sock;
 		c->next = w->conns;
 		c->pprev = &w->conns;
 		if (w->conns != NULL)
@@ -342,7 +346,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct server *srv = w->srv;
 	struct conn *c;
-	int64_t deadline;
+	int64_t deadline, now;
 
 	pthread_setspecific(worker_key, w);
 	if ((w->rc = srv->cfg->thread_init(&w->state, srv->cfg->payload)) < 0) {
@@ -367,26 +371,39 @@ worker_main(void *arg)
 		h2o_evloop_run(w->loop, 200);
 
 	/*
-	 * Graceful: no new connections.  Requests in flight finish (handlers
-	 * run to completion on this thread, and h2o answers new requests on
-	 * open connections with keep-alive off); after a moment the reading
-	 * side of the remaining, idle keep-alive connections is shut so h2o
-	 * closes them itself once their last response is written.
+	 * Graceful: no new connections.  Requests in flight finish: handlers
+	 * run to completion on this thread, h2o answers requests arriving on
+	 * open connections with keep-alive off, and a request whose body is
+	 * still arriving keeps its connection.  A connection that has read
+	 * nothing for SHUTDOWN_IDLE_MS is idle (a keep-alive connection
+	 * between requests): its reading side is shut, so h2o closes it.
 	 */
 	h2o_socket_read_stop(w->listener);
 	h2o_socket_close(w->listener);
 	w->listener = NULL;
 	w->fd = -1;
 	h2o_context_request_shutdown(&w->ctx);
-	deadline = tr_mono_ms() + SHUTDOWN_DRAIN_MS;
-	while (w->conns != NULL && tr_mono_ms() < deadline)
-		h2o_evloop_run(w->loop, 20);
-	for (c = w->conns; c != NULL; c = c->next)
-		(void)shutdown(c->fd, SHUT_RD);
-	deadline = tr_mono_ms() + SHUTDOWN_GRACE_MS;
+	now = tr_mono_ms();
+	for (c = w->conns; c != NULL; c = c->next) {
+		c->seen_bytes = c->sock->bytes_read;
+		c->last_change = now;
+	}
+	deadline = now + SHUTDOWN_GRACE_MS;
 	while ((w->conns != NULL || has_connections(w)) &&
-	    tr_mono_ms() < deadline)
+	    tr_mono_ms() < deadline) {
 		h2o_evloop_run(w->loop, 20);
+		now = tr_mono_ms();
+		for (c = w->conns; c != NULL; c = c->next) {
+			if (c->sock->bytes_read != c->seen_bytes) {
+				c->seen_bytes = c->sock->bytes_read;
+				c->last_change = now;
+			} else if (c->last_change >= 0 &&
+			    now - c->last_change >= SHUTDOWN_IDLE_MS) {
+				(void)shutdown(c->fd, SHUT_RD);
+				c->last_change = -1;	/* done */
+			}
+		}
+	}
 	/* let deferred closes and zero-timeouts run */
 	for (int i = 0; i < 4; i++)
 		h2o_evloop_run(w->loop, 0);

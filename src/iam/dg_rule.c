@@ -39,6 +39,7 @@ static const struct rule_var_def rule_vars[] = {
 	{ "resource.compartment.id", TR_IAM_RV_RESOURCE_COMPARTMENT_ID },
 };
 
+/* Free a rule tree; NULL is fine.  Depth is bounded by the parser. */
 void
 tr_iam_rule_free(struct tr_iam_rule *r)
 {
@@ -64,10 +65,11 @@ split_tag(struct tr_iam_rule *r, const char *w, size_t n)
 {
 	const char *ns, *key, *end;
 	size_t rest;
+	int rc = 1;
 
 	if (n < 4 + 1 + 1 + 1 + 6 || !tr_iam_eq_ci(w, 4, "tag.", 4) ||
 	    !tr_iam_eq_ci(w + n - 6, 6, ".value", 6))
-		return 1;
+		goto out;
 	ns = w + 4;
 	end = w + n - 6;
 	rest = (size_t)(end - ns);
@@ -75,12 +77,16 @@ split_tag(struct tr_iam_rule *r, const char *w, size_t n)
 	if (key == NULL || key == ns || key + 1 >= end ||
 	    memchr(key + 1, '.', (size_t)(end - key - 1)) != NULL ||
 	    memchr(ns, ':', rest) != NULL)
-		return 1;
+		goto out;
 	r->tag_ns = tr_strndup(ns, (size_t)(key - ns));
 	r->tag_key = tr_strndup(key + 1, (size_t)(end - key - 1));
-	if (r->tag_ns == NULL || r->tag_key == NULL)
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
-	return 0;
+	if (r->tag_ns == NULL || r->tag_key == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
 }
 
 /* One condition into r (already allocated). */
@@ -235,6 +241,7 @@ out:
 	return rc;
 }
 
+/* Parse a matching rule into *out (caller frees with tr_iam_rule_free). */
 int
 tr_iam_rule_parse(struct tr_iam_rule **out, const char *text)
 {
@@ -276,6 +283,7 @@ out:
 	return rc;
 }
 
+/* Syntax check only: OCIDs in a rule are not resolved (as in OCI). */
 int
 tr_iam_rule_validate(const char *rule)
 {
@@ -287,6 +295,7 @@ tr_iam_rule_validate(const char *rule)
 	return rc;
 }
 
+/* Whether matching needs the principal's tags parsed. */
 bool
 tr_iam_rule_uses_tags(const struct tr_iam_rule *r)
 {
@@ -363,6 +372,7 @@ rule_match(const struct tr_iam_rule *r, const struct tr_principal *p,
 	return false;
 }
 
+/* Match a workload against a rule, now (no cached membership). */
 bool
 tr_iam_rule_match(const struct tr_iam_rule *r, const struct tr_principal *p,
     const json_t *tags)

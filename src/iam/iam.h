@@ -248,8 +248,8 @@ int tr_iam_policy_validate(const struct tr_iam_world *w,
  * to `out` (a JSON array of {"statementIndex", "statement", "rule",
  * "risk", "fix"}).  Returns 0 or TRESOR_ENOMEM.
  */
-int tr_iam_policy_lint(const struct tr_iam_world *w, const char *const *statements,
-    size_t n, struct tr_buf *out);
+int tr_iam_policy_lint(const struct tr_iam_world *w,
+    const char *const *statements, size_t n, struct tr_buf *out);
 
 /*
  * tr_iam_policy_lint() for a policy attached to `compartment_id`, so

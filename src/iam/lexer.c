@@ -28,6 +28,7 @@ upper(int c)
 	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
 }
 
+/* Start a cursor at the first byte of `s` (`len` bytes, no NUL needed). */
 void
 tr_iam_lex_init(struct tr_iam_lex *lx, const char *s, size_t len)
 {
@@ -36,6 +37,7 @@ tr_iam_lex_init(struct tr_iam_lex *lx, const char *s, size_t len)
 	lx->pos = 0;
 }
 
+/* Move past blanks; never past the end. */
 void
 tr_iam_lex_skip_ws(struct tr_iam_lex *lx)
 {
@@ -43,6 +45,7 @@ tr_iam_lex_skip_ws(struct tr_iam_lex *lx)
 		lx->pos++;
 }
 
+/* 1-based column of the next token, for messages. */
 size_t
 tr_iam_lex_col(struct tr_iam_lex *lx)
 {
@@ -50,6 +53,7 @@ tr_iam_lex_col(struct tr_iam_lex *lx)
 	return lx->pos + 1;
 }
 
+/* True when only blanks remain. */
 bool
 tr_iam_lex_eof(struct tr_iam_lex *lx)
 {
@@ -57,6 +61,7 @@ tr_iam_lex_eof(struct tr_iam_lex *lx)
 	return lx->pos >= lx->len;
 }
 
+/* The next non-blank byte, or -1 at the end; consumes nothing. */
 int
 tr_iam_lex_peek(struct tr_iam_lex *lx)
 {
@@ -66,6 +71,7 @@ tr_iam_lex_peek(struct tr_iam_lex *lx)
 	return (unsigned char)lx->s[lx->pos];
 }
 
+/* Consume one punctuation character when it comes next. */
 bool
 tr_iam_lex_accept(struct tr_iam_lex *lx, char c)
 {
@@ -75,6 +81,7 @@ tr_iam_lex_accept(struct tr_iam_lex *lx, char c)
 	return true;
 }
 
+/* Bytes of a bare word; anything else ends it. */
 bool
 tr_iam_lex_is_word_char(int c)
 {
@@ -83,6 +90,7 @@ tr_iam_lex_is_word_char(int c)
 	    c == ':';
 }
 
+/* A bare word, borrowed from the input. */
 bool
 tr_iam_lex_word(struct tr_iam_lex *lx, const char **w, size_t *n)
 {
@@ -100,6 +108,7 @@ tr_iam_lex_word(struct tr_iam_lex *lx, const char **w, size_t *n)
 	return true;
 }
 
+/* Look ahead for a keyword without moving. */
 bool
 tr_iam_lex_peek_keyword(struct tr_iam_lex *lx, const char *kw)
 {
@@ -114,6 +123,7 @@ tr_iam_lex_peek_keyword(struct tr_iam_lex *lx, const char *kw)
 	return ok;
 }
 
+/* Consume a keyword (whole word, any case) or leave the cursor alone. */
 bool
 tr_iam_lex_keyword(struct tr_iam_lex *lx, const char *kw)
 {
@@ -126,30 +136,39 @@ tr_iam_lex_keyword(struct tr_iam_lex *lx, const char *kw)
 	return false;
 }
 
+/* Text between two delimiters; no escapes exist in the language. */
 int
 tr_iam_lex_delimited(struct tr_iam_lex *lx, char delim, const char **v,
     size_t *n)
 {
 	size_t open, i;
+	int rc = TRESOR_EINTERNAL;
 
 	tr_iam_lex_skip_ws(lx);
 	open = lx->pos;
-	if (open >= lx->len || lx->s[open] != delim)
-		return tr_iam_lex_fail(lx, delim == '\'' ?
-		    "a quoted value" : "a /pattern/");
+	if (open >= lx->len || lx->s[open] != delim) {
+		rc = tr_iam_lex_fail(lx, delim == '\'' ? "a quoted value" :
+		    "a /pattern/");
+		goto out;
+	}
 	for (i = open + 1; i < lx->len; i++)
 		if (lx->s[i] == delim)
 			break;
-	if (i >= lx->len)
-		return tr_iam_lex_fail_at(open + 1,
-		    "expected a closing %c for the %s opened here",
-		    delim, delim == '\'' ? "quote" : "pattern");
+	if (i >= lx->len) {
+		rc = tr_iam_lex_fail_at(open + 1, "expected a closing %c for "
+		    "the %s opened here", delim, delim == '\'' ? "quote" :
+		    "pattern");
+		goto out;
+	}
 	*v = lx->s + open + 1;
 	*n = i - open - 1;
 	lx->pos = i + 1;
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
+/* Set "column N: <message>" and return TRESOR_EINVAL. */
 int
 tr_iam_lex_fail_at(size_t col, const char *fmt, ...)
 {
@@ -162,6 +181,7 @@ tr_iam_lex_fail_at(size_t col, const char *fmt, ...)
 	return tr_error_set(TRESOR_EINVAL, "column %zu: %s", col, msg);
 }
 
+/* Set "column N: expected <what>, found <token>" (printable only). */
 int
 tr_iam_lex_fail(struct tr_iam_lex *lx, const char *what)
 {
@@ -195,6 +215,7 @@ tr_iam_lex_fail(struct tr_iam_lex *lx, const char *what)
 	return tr_iam_lex_fail_at(col, "expected %s, found %s", what, found);
 }
 
+/* ASCII case-insensitive equality of counted strings. */
 bool
 tr_iam_eq_ci(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -208,6 +229,7 @@ tr_iam_eq_ci(const char *a, size_t alen, const char *b, size_t blen)
 	return true;
 }
 
+/* tr_iam_eq_ci() of C strings; false when either is NULL. */
 bool
 tr_iam_streq_ci(const char *a, const char *b)
 {

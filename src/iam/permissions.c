@@ -52,6 +52,7 @@ cmp_upper(const char *a, size_t alen, const char *b)
 	return b[alen] == '\0' ? 0 : -1;
 }
 
+/* Binary search of the sorted permission names, any case. */
 int
 tr_iam_perm_lookup(const char *name, size_t len)
 {
@@ -71,6 +72,7 @@ tr_iam_perm_lookup(const char *name, size_t len)
 	return -1;
 }
 
+/* The canonical (upper-case) name of a permission. */
 const char *
 tr_iam_perm_name(int p)
 {
@@ -191,6 +193,7 @@ static const int key_family[] = {
 	TR_IAM_T_VAULTS, TR_IAM_T_KEYS, TR_IAM_T_KEY_DELEGATE, END
 };
 
+/* A resource type or family by name, any case; -1 when unknown. */
 int
 tr_iam_type_lookup(const char *name, size_t len)
 {
@@ -207,6 +210,7 @@ tr_iam_type_lookup(const char *name, size_t len)
 	return -1;
 }
 
+/* The canonical name of a resource type or family. */
 const char *
 tr_iam_type_name(int t)
 {
@@ -221,6 +225,7 @@ static const char *const verb_names[] = {
 	"", "inspect", "read", "use", "manage"
 };
 
+/* inspect, read, use or manage, any case. */
 enum tr_iam_verb
 tr_iam_verb_lookup(const char *name, size_t len)
 {
@@ -233,6 +238,7 @@ tr_iam_verb_lookup(const char *name, size_t len)
 	return TR_IAM_VERB_NONE;
 }
 
+/* The canonical name of a verb. */
 const char *
 tr_iam_verb_name(enum tr_iam_verb v)
 {
@@ -252,6 +258,7 @@ add_individual(int t, enum tr_iam_verb verb, struct tr_iam_permset *out)
 			tr_iam_permset_add(out, rtypes[t].add[level][i]);
 }
 
+/* Everything `verb` grants on `t`: cumulative verbs, expanded families. */
 void
 tr_iam_type_perms(int t, enum tr_iam_verb verb, struct tr_iam_permset *out)
 {
@@ -274,6 +281,7 @@ tr_iam_type_perms(int t, enum tr_iam_verb verb, struct tr_iam_permset *out)
 	}
 }
 
+/* The smallest "verb type" holding `p`, for suggestions. */
 bool
 tr_iam_perm_grant_hint(int p, char *out, size_t outsz)
 {
@@ -421,6 +429,7 @@ op_cmp(const void *key, const void *elem)
 	return strcmp(key, op->name);
 }
 
+/* The permissions of an operation (static table, binary search). */
 const char *const *
 tr_iam_op_permissions(const char *operation)
 {
@@ -463,12 +472,14 @@ tr_iam_op_key_permissions(const char *operation, bool reads_require_key_use,
 	return NULL;
 }
 
+/* Number of operations in the table. */
 size_t
 tr_iam_op_count(void)
 {
 	return sizeof(ops) / sizeof(ops[0]);
 }
 
+/* Name of the i-th operation, or NULL. */
 const char *
 tr_iam_op_name(size_t i)
 {

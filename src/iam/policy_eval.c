@@ -395,12 +395,10 @@ eval_cmp(struct eval *e, const struct tr_iam_cond *c)
 			    c->lhs.name);
 			return false;
 		}
-		while ((v = list_next(e, c->lhs.var, &cur)) != NULL) {
+		for (v = list_next(e, c->lhs.var, &cur); v != NULL && !hit;
+		    v = list_next(e, c->lhs.var, &cur)) {
 			nv++;
-			if (any_value_match(e, c, v, &absent)) {
-				hit = true;
-				break;
-			}
+			hit = any_value_match(e, c, v, &absent);
 		}
 		if (absent) {
 			set_reason(e, "%s does not apply to this request",
@@ -676,8 +674,9 @@ trace_request(const struct eval *e, struct tr_buf *t)
 		(void)tr_buf_addf(t, " (%s)", p->name);
 	if (is_user(e)) {
 		(void)tr_buf_addstr(t, ", groups: ");
-		while ((v = list_next(e, TR_IAM_V_REQUEST_GROUPS_NAME, &cur)) !=
-		    NULL)
+		for (v = list_next(e, TR_IAM_V_REQUEST_GROUPS_NAME, &cur);
+		    v != NULL;
+		    v = list_next(e, TR_IAM_V_REQUEST_GROUPS_NAME, &cur))
 			(void)tr_buf_addf(t, "%s%s", n++ == 0 ? "" : ", ", v);
 	} else {
 		(void)tr_buf_addf(t, ", type %s, compartment %s, dynamic "
@@ -873,7 +872,7 @@ eval_init(struct eval *e, const struct tr_iam_world *w,
 {
 	const struct tr_principal *p = req->principal;
 	size_t i;
-	int rc;
+	int rc = TRESOR_EINTERNAL;
 
 	memset(e, 0, offsetof(struct eval, dg_stack));
 	e->w = w;
@@ -893,20 +892,22 @@ eval_init(struct eval *e, const struct tr_iam_world *w,
 		memset(e->dg_stack, 0, w->ndgs);
 	} else {
 		e->dg = tr_calloc(w->ndgs, 1);
-		if (e->dg == NULL)
-			return tr_error_set(TRESOR_ENOMEM, "out of memory");
+		if (e->dg == NULL) {
+			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
-	if (p->kind == TR_PRINCIPAL_USER) {
+	if (p->kind == TR_PRINCIPAL_USER)
 		tr_iam_world_user_range(w, p->id, &e->mlo, &e->mhi);
-		return 0;
+	if (!is_workload(e)) {
+		rc = 0;
+		goto out;
 	}
-	if (p->kind != TR_PRINCIPAL_INSTANCE &&
-	    p->kind != TR_PRINCIPAL_RESOURCE)
-		return 0;
+	/* dynamic groups: matched now, from the rules of the world */
 	if (w->any_rule_uses_tags) {
 		rc = tr_iam_tags_parse(&e->ptags, p->defined_tags_json);
 		if (rc == TRESOR_ENOMEM)
-			return rc;
+			goto out;
 	}
 	for (i = 0; i < w->ndgs; i++) {
 		if (tr_iam_rule_match(w->dgs[i].rule, p, e->ptags)) {
@@ -914,7 +915,9 @@ eval_init(struct eval *e, const struct tr_iam_world *w,
 			e->ndg_matched++;
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 static void
@@ -960,6 +963,7 @@ decide_one(struct eval *e, const char *perm, struct tr_buf *trace)
 	return grant;
 }
 
+/* The decision: rules in the file comment, contract in iam.h. */
 int
 tr_iam_authorize(const struct tr_iam_world *w,
     const struct tr_iam_request *req, struct tr_iam_decision *out,
@@ -974,12 +978,14 @@ tr_iam_authorize(const struct tr_iam_world *w,
 	bool all = true;
 	int rc = TRESOR_EINTERNAL;
 
-	if (out == NULL)
-		return tr_error_set(TRESOR_EINVAL, "no decision to fill");
-	memset(out, 0, sizeof(*out));
 	e.dg = NULL;
 	e.ptags = NULL;
 	e.ttags = NULL;
+	if (out == NULL) {
+		rc = tr_error_set(TRESOR_EINVAL, "no decision to fill");
+		goto out;
+	}
+	memset(out, 0, sizeof(*out));
 	if (w == NULL || req == NULL || req->principal == NULL) {
 		if (trace != NULL)
 			(void)tr_buf_addstr(trace, "decision: DENIED: no world "
@@ -1066,7 +1072,7 @@ tr_iam_authorize(const struct tr_iam_world *w,
 	}
 	rc = 0;
 out:
-	if (!out->allowed)
+	if (out != NULL && !out->allowed)
 		out->granted_by[0] = '\0';
 	eval_dispose(&e);
 	if (rc == 0 && trace != NULL && tr_buf_error(trace) == TRESOR_ENOMEM)
@@ -1074,6 +1080,7 @@ out:
 	return rc;
 }
 
+/* A statement that would grant `permission`, for messages. */
 int
 tr_iam_suggest_statement(const struct tr_iam_world *w,
     const struct tr_iam_request *req, const char *permission, char *out,
@@ -1085,8 +1092,10 @@ tr_iam_suggest_statement(const struct tr_iam_world *w,
 	e.dg = NULL;
 	e.ptags = NULL;
 	e.ttags = NULL;
-	if (out == NULL || outsz == 0)
-		return tr_error_set(TRESOR_EINVAL, "no output buffer");
+	if (out == NULL || outsz == 0) {
+		rc = tr_error_set(TRESOR_EINVAL, "no output buffer");
+		goto out;
+	}
 	out[0] = '\0';
 	if (w == NULL || req == NULL || req->principal == NULL ||
 	    permission == NULL) {

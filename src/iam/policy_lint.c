@@ -38,10 +38,11 @@ prefix_error(int rc, size_t i)
 {
 	char msg[512];
 
-	if (rc != TRESOR_EINVAL)
-		return rc;
-	(void)snprintf(msg, sizeof(msg), "%s", tresor_error_last());
-	return tr_error_set(rc, "statement %zu, %s", i, msg);
+	if (rc == TRESOR_EINVAL) {
+		(void)snprintf(msg, sizeof(msg), "%s", tresor_error_last());
+		rc = tr_error_set(rc, "statement %zu, %s", i, msg);
+	}
+	return rc;
 }
 
 /* Every group / dynamic group the statement names must exist. */
@@ -51,10 +52,11 @@ check_subjects(const struct tr_iam_world *w, const struct tr_iam_stmt *st)
 	const struct tr_iam_subject_item *it;
 	const char *what;
 	size_t i;
+	int rc = 0;
 
 	if (st->subject != TR_IAM_SUBJ_GROUP &&
 	    st->subject != TR_IAM_SUBJ_DYNAMIC_GROUP)
-		return 0;
+		goto out;
 	what = st->subject == TR_IAM_SUBJ_GROUP ? "group" : "dynamic group";
 	for (i = 0; i < st->nitems; i++) {
 		it = &st->items[i];
@@ -63,20 +65,24 @@ check_subjects(const struct tr_iam_world *w, const struct tr_iam_stmt *st)
 			continue;
 		if (it->domain != NULL && !tr_iam_streq_ci(it->domain,
 		    "Default"))
-			return tr_iam_lex_fail_at(it->col, "expected the "
+			rc = tr_iam_lex_fail_at(it->col, "expected the "
 			    "'Default' identity domain: domain '%s' does not "
 			    "exist in tresor", it->domain);
-		if (it->id != NULL)
-			return tr_iam_lex_fail_at(it->col, "The %s %s "
+		else if (it->id != NULL)
+			rc = tr_iam_lex_fail_at(it->col, "The %s %s "
 			    "specified in the policy statement does not exist",
 			    what, it->id);
-		return tr_iam_lex_fail_at(it->col, "The %s %s specified in "
-		    "the policy statement does not exist under current "
-		    "compartment hierarchy", what, it->name);
+		else
+			rc = tr_iam_lex_fail_at(it->col, "The %s %s specified "
+			    "in the policy statement does not exist under "
+			    "current compartment hierarchy", what, it->name);
+		goto out;
 	}
-	return 0;
+out:
+	return rc;
 }
 
+/* Refuse what CreatePolicy/UpdatePolicy must refuse (spec 1.5, 4). */
 int
 tr_iam_policy_validate(const struct tr_iam_world *w,
     const char *compartment_id, const char *const *statements, size_t n)
@@ -273,6 +279,7 @@ add_finding(struct linter *l, size_t idx, const char *text, const char *rule,
     const char *severity, const char *risk, const char *fix)
 {
 	json_t *o;
+	int rc = TRESOR_EINTERNAL;
 
 	o = json_pack("{s:I, s:o*, s:s, s:s, s:o*, s:o*}",
 	    "statementIndex", (json_int_t)idx,
@@ -281,12 +288,16 @@ add_finding(struct linter *l, size_t idx, const char *text, const char *rule,
 	    "severity", severity,
 	    "risk", jstr(risk),
 	    "fix", jstr(fix));
+	/* a NULL from jstr() leaves its member out: out of memory */
 	if (o == NULL || json_object_size(o) != 6 ||
-	    json_array_append_new(l->arr, o) < 0) {
-		json_decref(o);
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	    json_array_append(l->arr, o) < 0) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
 }
 
 /* Are the subject items i of `a` and j of `b` the same principal set? */
@@ -379,7 +390,7 @@ lint_one(struct linter *l, const struct lstmt *all, size_t n, size_t i,
 	char risk[1200], fix[1200], subj[300], loc[300], grant[300];
 	const char *var = NULL;
 	bool manage_sf, reads;
-	int rc;
+	int rc = 0;
 
 	subject_text(st, subj, sizeof(subj));
 	location_text(st, loc, sizeof(loc));
@@ -398,7 +409,7 @@ lint_one(struct linter *l, const struct lstmt *all, size_t n, size_t i,
 		    "request.principal.id = '<ocid>'", grant, loc);
 		if ((rc = add_finding(l, i, text, "any-user-sensitive",
 		    st->cond != NULL ? "medium" : "high", risk, fix)) < 0)
-			return rc;
+			goto out;
 	}
 
 	manage_sf = st->loc == TR_IAM_LOC_TENANCY &&
@@ -413,7 +424,7 @@ lint_one(struct linter *l, const struct lstmt *all, size_t n, size_t i,
 		    "'<vault ocid>'", subj, grant);
 		if ((rc = add_finding(l, i, text,
 		    "tenancy-manage-secret-family", "high", risk, fix)) < 0)
-			return rc;
+			goto out;
 	}
 
 	reads = tr_iam_permset_has(&st->perms, TR_IAM_P_SECRET_BUNDLE_READ);
@@ -428,7 +439,7 @@ lint_one(struct linter *l, const struct lstmt *all, size_t n, size_t i,
 		    "target.vault.id = '<vault ocid>'");
 		if ((rc = add_finding(l, i, text, "tenancy-wide-secret-read",
 		    "medium", risk, fix)) < 0)
-			return rc;
+			goto out;
 	}
 
 	if (tr_iam_cond_has_quoted_star(st->cond)) {
@@ -440,7 +451,7 @@ lint_one(struct linter *l, const struct lstmt *all, size_t n, size_t i,
 		    "slashes, e.g. target.secret.name = /db-*/");
 		if ((rc = add_finding(l, i, text, "quoted-wildcard", "medium",
 		    risk, fix)) < 0)
-			return rc;
+			goto out;
 	}
 
 	if (reads && l->w->secret_reads_require_key_use &&
@@ -457,7 +468,7 @@ lint_one(struct linter *l, const struct lstmt *all, size_t n, size_t i,
 		    subj, loc);
 		if ((rc = add_finding(l, i, text,
 		    "secret-read-without-key-use", "low", risk, fix)) < 0)
-			return rc;
+			goto out;
 	}
 
 	if (tr_iam_cond_has_unsupported(st->cond, &var)) {
@@ -469,11 +480,13 @@ lint_one(struct linter *l, const struct lstmt *all, size_t n, size_t i,
 		    "target.vault.id or request.principal.type");
 		if ((rc = add_finding(l, i, text, "variable-never-set", "low",
 		    risk, fix)) < 0)
-			return rc;
+			goto out;
 	}
-	return 0;
+out:
+	return rc;
 }
 
+/* Lint a policy attached to `compartment_id` into a JSON array. */
 int
 tr_iam_policy_lint_at(const struct tr_iam_world *w,
     const char *compartment_id, const char *const *statements, size_t n,
@@ -604,6 +617,7 @@ out:
 	return rc;
 }
 
+/* Lint as if the policy were attached to the tenancy. */
 int
 tr_iam_policy_lint(const struct tr_iam_world *w,
     const char *const *statements, size_t n, struct tr_buf *out)

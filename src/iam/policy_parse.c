@@ -141,44 +141,50 @@ var_lookup(struct tr_iam_varref *r, const char *w, size_t n)
 {
 	const char *rest, *dot;
 	size_t i, plen, rlen;
+	int rc = 1;
 
 	memset(r, 0, sizeof(*r));
-	for (i = 0; i < sizeof(var_defs) / sizeof(var_defs[0]); i++) {
+	for (i = 0; i < sizeof(var_defs) / sizeof(var_defs[0]) && rc == 1;
+	    i++) {
 		if (tr_iam_eq_ci(w, n, var_defs[i].name,
 		    strlen(var_defs[i].name))) {
 			r->var = var_defs[i].var;
-			goto found;
+			rc = 0;
 		}
 	}
-	for (i = 0; i < sizeof(tag_var_defs) / sizeof(tag_var_defs[0]); i++) {
+	for (i = 0; i < sizeof(tag_var_defs) / sizeof(tag_var_defs[0]) &&
+	    rc == 1; i++) {
 		plen = strlen(tag_var_defs[i].prefix);
 		if (n <= plen || !tr_iam_eq_ci(w, plen, tag_var_defs[i].prefix,
 		    plen))
 			continue;
+		/* <ns>.<key>: exactly one dot, nothing empty */
 		rest = w + plen;
 		rlen = n - plen;
 		dot = memchr(rest, '.', rlen);
 		if (dot == NULL || dot == rest || dot == rest + rlen - 1 ||
 		    memchr(dot + 1, '.', rlen - (size_t)(dot + 1 - rest)) !=
 		    NULL || memchr(rest, ':', rlen) != NULL)
-			return 1;
+			goto out;
 		r->var = tag_var_defs[i].var;
 		r->tag_ns = tr_strndup(rest, (size_t)(dot - rest));
 		r->tag_key = tr_strndup(dot + 1,
 		    rlen - (size_t)(dot + 1 - rest));
-		if (r->tag_ns == NULL || r->tag_key == NULL)
-			goto nomem;
-		goto found;
+		if (r->tag_ns == NULL || r->tag_key == NULL) {
+			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = 0;
 	}
-	return 1;
-found:
-	r->name = tr_strndup(w, n);
-	if (r->name == NULL)
-		goto nomem;
-	return 0;
-nomem:
-	varref_dispose(r);
-	return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	if (rc == 0) {
+		r->name = tr_strndup(w, n);
+		if (r->name == NULL)
+			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+	}
+out:
+	if (rc != 0)
+		varref_dispose(r);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- */
@@ -226,6 +232,7 @@ name_index(const char *const *names, int count, const char *s, size_t n)
 	return -1;
 }
 
+/* Numeric value of a month, day or weekday literal; -1 if invalid. */
 int
 tr_iam_time_part_value(enum tr_iam_var var, const char *s, size_t n)
 {
@@ -256,7 +263,7 @@ static int
 parse_timestamp(const char *s, size_t n, int64_t *out)
 {
 	char buf[64];
-	int k;
+	int k, rc = TRESOR_EINVAL;
 
 	if (n == 10) {
 		k = snprintf(buf, sizeof(buf), "%.*sT00:00:00Z", (int)n, s);
@@ -268,9 +275,9 @@ parse_timestamp(const char *s, size_t n, int64_t *out)
 	} else {
 		k = snprintf(buf, sizeof(buf), "%.*s", (int)n, s);
 	}
-	if (k < 0 || (size_t)k >= sizeof(buf) || memchr(s, '\0', n) != NULL)
-		return TRESOR_EINVAL;
-	return tr_time_parse_rfc3339(buf, out);
+	if (k >= 0 && (size_t)k < sizeof(buf) && memchr(s, '\0', n) == NULL)
+		rc = tr_time_parse_rfc3339(buf, out);
+	return rc;
 }
 
 /* 'HH:MM[:SS][Z]' into the second of the day, or -1. */
@@ -463,26 +470,33 @@ parse_time_value(struct parser *ps, bool time_of_day, int64_t *out)
 	const char *s;
 	size_t n, col;
 	int64_t t;
-	int rc;
+	int rc = TRESOR_EINTERNAL;
 
 	col = tr_iam_lex_col(lx);
-	if (tr_iam_lex_peek(lx) != '\'')
-		return tr_iam_lex_fail(lx, time_of_day ?
+	if (tr_iam_lex_peek(lx) != '\'') {
+		rc = tr_iam_lex_fail(lx, time_of_day ?
 		    "a quoted time of day, e.g. '17:00:00Z'" :
 		    "a quoted UTC timestamp, e.g. '2030-01-01T00:00:00Z'");
+		goto out;
+	}
 	if ((rc = tr_iam_lex_delimited(lx, '\'', &s, &n)) < 0)
-		return rc;
+		goto out;
 	if (time_of_day) {
 		t = parse_time_of_day(s, n);
-		if (t < 0)
-			return tr_iam_lex_fail_at(col, "expected a time of day "
+		if (t < 0) {
+			rc = tr_iam_lex_fail_at(col, "expected a time of day "
 			    "'HH:MM:SSZ', e.g. '17:00:00Z'");
+			goto out;
+		}
 	} else if (parse_timestamp(s, n, &t) < 0) {
-		return tr_iam_lex_fail_at(col, "expected an ISO 8601 UTC "
+		rc = tr_iam_lex_fail_at(col, "expected an ISO 8601 UTC "
 		    "timestamp, e.g. '2030-01-01T00:00:00Z'");
+		goto out;
 	}
 	*out = t;
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 /* <variable> <op> <value(s)> */
@@ -682,26 +696,35 @@ parse_name(struct parser *ps, const char *what, char **out)
 	struct tr_iam_lex *lx = &ps->lx;
 	const char *s;
 	size_t n, col;
-	int rc;
+	int rc = TRESOR_EINTERNAL;
 
 	*out = NULL;
 	col = tr_iam_lex_col(lx);
 	if (tr_iam_lex_peek(lx) == '\'') {
 		if ((rc = tr_iam_lex_delimited(lx, '\'', &s, &n)) < 0)
-			return rc;
-		if (n == 0 || memchr(s, '\0', n) != NULL)
-			return tr_iam_lex_fail_at(col, "expected %s between "
+			goto out;
+		if (n == 0 || memchr(s, '\0', n) != NULL) {
+			rc = tr_iam_lex_fail_at(col, "expected %s between "
 			    "the quotes", what);
+			goto out;
+		}
 	} else if (!tr_iam_lex_word(lx, &s, &n)) {
-		return tr_iam_lex_fail(lx, what);
+		rc = tr_iam_lex_fail(lx, what);
+		goto out;
 	}
-	if (n > NAME_MAX_LEN)
-		return tr_iam_lex_fail_at(col, "expected %s of at most %d "
+	if (n > NAME_MAX_LEN) {
+		rc = tr_iam_lex_fail_at(col, "expected %s of at most %d "
 		    "characters", what, NAME_MAX_LEN);
+		goto out;
+	}
 	*out = tr_strndup(s, n);
-	if (*out == NULL)
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
-	return 0;
+	if (*out == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
 }
 
 /* An OCID after `id`, copied into *out. */
@@ -792,30 +815,28 @@ static int
 parse_subject(struct parser *ps, struct tr_iam_stmt *st)
 {
 	struct tr_iam_lex *lx = &ps->lx;
+	int rc = 0;
 
 	st->subject_col = tr_iam_lex_col(lx);
 	if (tr_iam_lex_keyword(lx, "any-user")) {
 		st->subject = TR_IAM_SUBJ_ANY_USER;
-		return 0;
-	}
-	if (tr_iam_lex_keyword(lx, "any-group")) {
+	} else if (tr_iam_lex_keyword(lx, "any-group")) {
 		st->subject = TR_IAM_SUBJ_ANY_GROUP;
-		return 0;
-	}
-	if (tr_iam_lex_keyword(lx, "group")) {
+	} else if (tr_iam_lex_keyword(lx, "group")) {
 		st->subject = TR_IAM_SUBJ_GROUP;
-		return parse_subject_items(ps, st);
-	}
-	if (tr_iam_lex_keyword(lx, "dynamic-group")) {
+		rc = parse_subject_items(ps, st);
+	} else if (tr_iam_lex_keyword(lx, "dynamic-group")) {
 		st->subject = TR_IAM_SUBJ_DYNAMIC_GROUP;
-		return parse_subject_items(ps, st);
-	}
-	if (tr_iam_lex_peek_keyword(lx, "service"))
-		return tr_iam_lex_fail_at(st->subject_col, "expected group, "
+		rc = parse_subject_items(ps, st);
+	} else if (tr_iam_lex_peek_keyword(lx, "service")) {
+		rc = tr_iam_lex_fail_at(st->subject_col, "expected group, "
 		    "dynamic-group, any-user or any-group: service principals "
 		    "are not supported by tresor");
-	return tr_iam_lex_fail(lx, "a subject (group, dynamic-group, "
-	    "any-user or any-group) after 'Allow'");
+	} else {
+		rc = tr_iam_lex_fail(lx, "a subject (group, dynamic-group, "
+		    "any-user or any-group) after 'Allow'");
+	}
+	return rc;
 }
 
 /* { PERM_A, PERM_B } after the opening brace. */
@@ -985,6 +1006,7 @@ out:
 /* statements                                                       */
 /* ---------------------------------------------------------------- */
 
+/* Free a statement and its AST; NULL is fine. */
 void
 tr_iam_stmt_free(struct tr_iam_stmt *st)
 {
@@ -1015,17 +1037,24 @@ refuse_kind(struct parser *ps)
 		"deny", "define", "endorse", "admit"
 	};
 	struct tr_iam_lex *lx = &ps->lx;
+	const char *kind = NULL;
 	size_t i, col;
+	int rc;
 
 	col = tr_iam_lex_col(lx);
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (tr_iam_lex_peek_keyword(lx, kinds[i]))
-			return tr_iam_lex_fail_at(col, "expected 'Allow': "
-			    "'%s' statements are not supported by tresor",
-			    kinds[i]);
-	return tr_iam_lex_fail(lx, "'Allow' at the start of the statement");
+		if (kind == NULL && tr_iam_lex_peek_keyword(lx, kinds[i]))
+			kind = kinds[i];
+	if (kind != NULL)
+		rc = tr_iam_lex_fail_at(col, "expected 'Allow': '%s' "
+		    "statements are not supported by tresor", kind);
+	else
+		rc = tr_iam_lex_fail(lx, "'Allow' at the start of the "
+		    "statement");
+	return rc;
 }
 
+/* Parse one `Allow` statement into *out; errors name a column. */
 int
 tr_iam_stmt_parse(struct tr_iam_stmt **out, const char *text)
 {
@@ -1118,6 +1147,7 @@ out:
 	return rc;
 }
 
+/* What a statement grants, as written, for messages. */
 void
 tr_iam_stmt_grant_text(const struct tr_iam_stmt *st, char *out,
     size_t outsz)
@@ -1145,6 +1175,7 @@ tr_iam_stmt_grant_text(const struct tr_iam_stmt *st, char *out,
 		(void)snprintf(out + used, outsz - used, "}");
 }
 
+/* For the linter: a '*' inside a quoted value. */
 bool
 tr_iam_cond_has_quoted_star(const struct tr_iam_cond *c)
 {
@@ -1162,6 +1193,7 @@ tr_iam_cond_has_quoted_star(const struct tr_iam_cond *c)
 	return false;
 }
 
+/* For the linter: the first variable tresor never sets. */
 bool
 tr_iam_cond_has_unsupported(const struct tr_iam_cond *c,
     const char **name_out)

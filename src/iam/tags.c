@@ -10,17 +10,19 @@
 #include "iam/iam_int.h"
 #include "util/json.h"
 
+/* Parse a defined-tags document with small limits; NULL/"" is no tags. */
 int
 tr_iam_tags_parse(json_t **out, const char *json)
 {
 	static const struct tr_json_limits lim = {
 		TR_IAM_TAGS_JSON_MAX, 4, 100, 1000
 	};
+	int rc = 0;
 
 	*out = NULL;
-	if (json == NULL || json[0] == '\0')
-		return 0;
-	return tr_json_parse_object(out, json, strlen(json), &lim);
+	if (json != NULL && json[0] != '\0')
+		rc = tr_json_parse_object(out, json, strlen(json), &lim);
+	return rc;
 }
 
 /* The member of object `o` named `name`, case-insensitively. */
@@ -42,6 +44,7 @@ member_ci(const json_t *o, const char *name)
 	return NULL;
 }
 
+/* Look one defined tag up; names compare case-insensitively. */
 const char *
 tr_iam_tag_get(const json_t *tags, const char *ns, const char *key)
 {

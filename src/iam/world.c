@@ -49,19 +49,26 @@ static int
 slots_alloc(uint32_t **slots, size_t *mask, size_t n)
 {
 	size_t cap = 16, i;
+	int rc = TRESOR_EINTERNAL;
 
 	while (cap < n * 2) {
-		if (cap > SIZE_MAX / 4)
-			return tr_error_set(TRESOR_ENOMEM, "out of memory");
+		if (cap > SIZE_MAX / 4) {
+			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+			goto out;
+		}
 		cap *= 2;
 	}
 	*slots = tr_reallocarray(NULL, cap, sizeof(**slots));
-	if (*slots == NULL)
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	if (*slots == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < cap; i++)
 		(*slots)[i] = TR_IAM_NONE;
 	*mask = cap - 1;
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 /*
@@ -93,6 +100,7 @@ slot_find(const uint32_t *slots, size_t mask, const void *base,
 _Static_assert(offsetof(struct tr_iam_wcomp, id) == 0, "id first");
 _Static_assert(offsetof(struct tr_iam_wgroup, id) == 0, "id first");
 
+/* Compartment index of an OCID (hash lookup, allocation-free). */
 uint32_t
 tr_iam_world_comp(const struct tr_iam_world *w, const char *id)
 {
@@ -104,6 +112,7 @@ tr_iam_world_comp(const struct tr_iam_world *w, const char *id)
 	    sizeof(*w->comps), id, &s);
 }
 
+/* Group index of an OCID (hash lookup). */
 uint32_t
 tr_iam_world_group_by_id(const struct tr_iam_world *w, const char *id)
 {
@@ -115,6 +124,7 @@ tr_iam_world_group_by_id(const struct tr_iam_world *w, const char *id)
 	    sizeof(*w->groups), id, &s);
 }
 
+/* Group index of a name, any case (build and validation only). */
 uint32_t
 tr_iam_world_group_by_name(const struct tr_iam_world *w, const char *name)
 {
@@ -126,6 +136,7 @@ tr_iam_world_group_by_name(const struct tr_iam_world *w, const char *name)
 	return TR_IAM_NONE;
 }
 
+/* Dynamic-group index of an OCID (build and validation only). */
 uint32_t
 tr_iam_world_dg_by_id(const struct tr_iam_world *w, const char *id)
 {
@@ -137,6 +148,7 @@ tr_iam_world_dg_by_id(const struct tr_iam_world *w, const char *id)
 	return TR_IAM_NONE;
 }
 
+/* Dynamic-group index of a name, any case. */
 uint32_t
 tr_iam_world_dg_by_name(const struct tr_iam_world *w, const char *name)
 {
@@ -152,6 +164,7 @@ tr_iam_world_dg_by_name(const struct tr_iam_world *w, const char *name)
 /* queries                                                          */
 /* ---------------------------------------------------------------- */
 
+/* Inheritance: `c` is `anc` or a descendant of it. */
 bool
 tr_iam_world_comp_below(const struct tr_iam_world *w, uint32_t c,
     uint32_t anc)
@@ -167,6 +180,7 @@ tr_iam_world_comp_below(const struct tr_iam_world *w, uint32_t c,
 	return false;
 }
 
+/* tr_iam_world_comp_below() on OCIDs; unknown ones are outside. */
 bool
 tr_iam_world_in_subtree(const struct tr_iam_world *w, const char *id,
     const char *ancestor)
@@ -177,12 +191,14 @@ tr_iam_world_in_subtree(const struct tr_iam_world *w, const char *id,
 	    tr_iam_world_comp(w, ancestor));
 }
 
+/* The tenancy setting the world was built with. */
 bool
 tr_iam_world_secret_reads_require_key_use(const struct tr_iam_world *w)
 {
 	return w != NULL && w->secret_reads_require_key_use;
 }
 
+/* The memberships of a user: binary search of the sorted array. */
 void
 tr_iam_world_user_range(const struct tr_iam_world *w, const char *user_id,
     size_t *lo, size_t *hi)
@@ -219,35 +235,44 @@ child_named(const struct tr_iam_world *w, uint32_t parent, const char *part)
 	return TR_IAM_NONE;
 }
 
+/* Where a statement grants, relative to its policy (spec 1.5). */
 int
 tr_iam_world_resolve_location(const struct tr_iam_world *w,
     const struct tr_iam_stmt *st, uint32_t attach, uint32_t *out)
 {
-	uint32_t c;
+	uint32_t c = TR_IAM_NONE;
 	size_t i;
+	int rc = TRESOR_EINTERNAL;
 
 	*out = TR_IAM_NONE;
-	if (attach >= w->ncomps || !w->comps[attach].in_tree)
-		return tr_iam_lex_fail_at(st->loc_col, "the policy's "
+	if (attach >= w->ncomps || !w->comps[attach].in_tree) {
+		rc = tr_iam_lex_fail_at(st->loc_col, "the policy's "
 		    "compartment is not part of the tenancy");
+		goto out;
+	}
 	switch (st->loc) {
 	case TR_IAM_LOC_TENANCY:
-		if (attach != w->root)
-			return tr_iam_lex_fail_at(st->loc_col, "expected a "
+		if (attach != w->root) {
+			rc = tr_iam_lex_fail_at(st->loc_col, "expected a "
 			    "compartment in the policy's subtree: 'in "
 			    "tenancy' is allowed only in a policy attached to "
 			    "the tenancy (root compartment)");
-		*out = w->root;
-		return 0;
+			goto out;
+		}
+		c = w->root;
+		break;
 	case TR_IAM_LOC_ID:
 		c = tr_iam_world_comp(w, st->loc_parts[0]);
-		if (c == TR_IAM_NONE || !tr_iam_world_comp_below(w, c, attach))
-			return tr_iam_lex_fail_at(st->loc_col, "Compartment "
+		if (c == TR_IAM_NONE ||
+		    !tr_iam_world_comp_below(w, c, attach)) {
+			rc = tr_iam_lex_fail_at(st->loc_col, "Compartment "
 			    "{%s} does not exist or is not part of the policy "
 			    "compartment subtree", st->loc_parts[0]);
-		*out = c;
-		return 0;
+			goto out;
+		}
+		break;
 	case TR_IAM_LOC_PATH:
+		/* a direct child first, then the attachment itself */
 		c = child_named(w, attach, st->loc_parts[0]);
 		if (c == TR_IAM_NONE && st->nloc_parts == 1 &&
 		    (tr_iam_streq_ci(w->comps[attach].name, st->loc_parts[0]) ||
@@ -255,20 +280,29 @@ tr_iam_world_resolve_location(const struct tr_iam_world *w,
 			c = attach;
 		for (i = 1; i < st->nloc_parts && c != TR_IAM_NONE; i++)
 			c = child_named(w, c, st->loc_parts[i]);
-		if (c == TR_IAM_NONE)
-			return tr_iam_lex_fail_at(st->loc_col, "The "
+		if (c == TR_IAM_NONE) {
+			rc = tr_iam_lex_fail_at(st->loc_col, "The "
 			    "compartment %s%s specified in the policy "
 			    "statement does not exist under current "
 			    "compartment hierarchy (expected the policy's "
 			    "compartment, one of its direct children, or a "
 			    "path a:b:c below it)",
 			    st->loc_parts[0], st->nloc_parts > 1 ? ":..." : "");
-		*out = c;
-		return 0;
+			goto out;
+		}
+		break;
 	}
-	return tr_iam_lex_fail_at(st->loc_col, "expected a location");
+	if (c == TR_IAM_NONE) {
+		rc = tr_iam_lex_fail_at(st->loc_col, "expected a location");
+		goto out;
+	}
+	*out = c;
+	rc = 0;
+out:
+	return rc;
 }
 
+/* A group or dynamic group named by a statement, or TR_IAM_NONE. */
 uint32_t
 tr_iam_world_resolve_subject(const struct tr_iam_world *w,
     enum tr_iam_subject_kind kind, const struct tr_iam_subject_item *it)
@@ -341,6 +375,7 @@ world_free(struct tr_iam_world *w)
 	tr_free(w);
 }
 
+/* Take a reference (atomic); returns `w`. */
 struct tr_iam_world *
 tr_iam_world_link(struct tr_iam_world *w)
 {
@@ -349,6 +384,7 @@ tr_iam_world_link(struct tr_iam_world *w)
 	return w;
 }
 
+/* Drop a reference; the last one frees the world. */
 void
 tr_iam_world_unlink(struct tr_iam_world *w)
 {
@@ -373,16 +409,16 @@ static int
 add_comp(struct tr_iam_world *w, const char *id, const char *name,
     const char *tags_json, uint32_t *idx)
 {
-	struct tr_iam_wcomp *c;
-	uint32_t found;
+	struct tr_iam_wcomp *c = NULL;
 	size_t slot;
-	int rc;
+	int rc = TRESOR_EINTERNAL;
 
-	found = slot_find(w->comp_slots, w->comp_mask, w->comps,
+	*idx = slot_find(w->comp_slots, w->comp_mask, w->comps,
 	    sizeof(*w->comps), id, &slot);
-	*idx = found;
-	if (found != TR_IAM_NONE)
-		return 0;
+	if (*idx != TR_IAM_NONE) {
+		rc = 0;
+		goto out;
+	}
 	c = &w->comps[w->ncomps];
 	memset(c, 0, sizeof(*c));
 	c->parent = TR_IAM_NONE;
@@ -391,23 +427,28 @@ add_comp(struct tr_iam_world *w, const char *id, const char *name,
 	c->id = tr_strdup(id);
 	c->name = dup_or_empty(name);
 	if (c->id == NULL || c->name == NULL) {
-		tr_free(c->id);
-		tr_free(c->name);
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
 	}
 	rc = tr_iam_tags_parse(&c->tags, tags_json);
-	if (rc == TRESOR_ENOMEM) {
-		tr_free(c->id);
-		tr_free(c->name);
-		return rc;
-	}
+	if (rc == TRESOR_ENOMEM)
+		goto out;
 	if (rc < 0)
 		tr_log_debug("compartment %s: defined tags ignored: %s", id,
 		    tresor_error_last());
 	w->comp_slots[slot] = (uint32_t)w->ncomps;
 	*idx = (uint32_t)w->ncomps;
 	w->ncomps++;
-	return 0;
+	c = NULL;
+	rc = 0;
+out:
+	if (c != NULL) {
+		/* not counted in w->ncomps: release here */
+		tr_free(c->id);
+		tr_free(c->name);
+		memset(c, 0, sizeof(*c));
+	}
+	return rc;
 }
 
 /*
@@ -457,52 +498,59 @@ static int
 build_comps(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 {
 	const struct tr_iam_compartment *ic;
-	uint32_t idx, p;
+	uint32_t *first = NULL, idx, p;
 	size_t i, cap;
-	int rc;
+	int rc = TRESOR_EINTERNAL;
 
 	if (in->ncompartments > SIZE_MAX / sizeof(*w->comps) - 1 ||
-	    in->ncompartments >= TR_IAM_NONE - 1)
-		return tr_error_set(TRESOR_ENOMEM, "too many compartments");
+	    in->ncompartments >= TR_IAM_NONE - 1) {
+		rc = tr_error_set(TRESOR_ENOMEM, "too many compartments");
+		goto out;
+	}
 	cap = in->ncompartments + 1;
 	w->comps = tr_calloc(cap, sizeof(*w->comps));
-	if (w->comps == NULL)
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	/* for each compartment, the input entry that defined it */
+	first = tr_reallocarray(NULL, cap, sizeof(*first));
+	if (w->comps == NULL || first == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < cap; i++)
+		first[i] = TR_IAM_NONE;
 	if ((rc = slots_alloc(&w->comp_slots, &w->comp_mask, cap)) < 0)
-		return rc;
+		goto out;
 	/* the root first, so that it exists even when not in the input */
 	ic = NULL;
-	for (i = 0; i < in->ncompartments; i++)
+	for (i = 0; i < in->ncompartments && ic == NULL; i++)
 		if (in->compartments[i].id != NULL &&
 		    strcmp(in->compartments[i].id, in->tenancy_id) == 0)
 			ic = &in->compartments[i];
 	if ((rc = add_comp(w, in->tenancy_id, ic != NULL ? ic->name :
 	    in->tenancy_name, ic != NULL ? ic->defined_tags_json : NULL,
 	    &w->root)) < 0)
-		return rc;
+		goto out;
 	for (i = 0; i < in->ncompartments; i++) {
 		ic = &in->compartments[i];
 		if (ic->id == NULL)
 			continue;
 		if ((rc = add_comp(w, ic->id, ic->name, ic->defined_tags_json,
 		    &idx)) < 0)
-			return rc;
+			goto out;
+		if (first[idx] == TR_IAM_NONE)
+			first[idx] = (uint32_t)i;
 	}
-	/* parents: the first entry of a duplicated id wins */
-	for (i = 0; i < in->ncompartments; i++) {
-		ic = &in->compartments[i];
-		if (ic->id == NULL || ic->parent_id == NULL)
+	/* parents, from the first entry of each id; never for the root */
+	for (idx = 0; idx < w->ncomps; idx++) {
+		if (idx == w->root || first[idx] == TR_IAM_NONE)
 			continue;
-		idx = tr_iam_world_comp(w, ic->id);
-		if (idx == w->root || w->comps[idx].parent != TR_IAM_NONE)
-			continue;
-		p = tr_iam_world_comp(w, ic->parent_id);
-		if (p == TR_IAM_NONE || p == idx)
-			continue;
-		w->comps[idx].parent = p;
+		ic = &in->compartments[first[idx]];
+		p = ic->parent_id == NULL ? TR_IAM_NONE :
+		    tr_iam_world_comp(w, ic->parent_id);
+		if (p != idx)
+			w->comps[idx].parent = p;
 	}
 	if ((rc = mark_tree(w)) < 0)
-		return rc;
+		goto out;
 	/* children lists, in input order */
 	for (i = w->ncomps; i > 0; i--) {
 		idx = (uint32_t)(i - 1);
@@ -512,7 +560,10 @@ build_comps(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 		w->comps[idx].next_sibling = w->comps[p].first_child;
 		w->comps[p].first_child = idx;
 	}
-	return 0;
+	rc = 0;
+out:
+	tr_free(first);
+	return rc;
 }
 
 static int
@@ -520,39 +571,40 @@ build_groups(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 {
 	const struct tr_iam_group *ig;
 	struct tr_iam_wgroup *g;
-	uint32_t found;
 	size_t i, slot;
-	int rc;
+	int rc = TRESOR_EINTERNAL;
 
-	if (in->ngroups >= TR_IAM_NONE - 1)
-		return tr_error_set(TRESOR_ENOMEM, "too many groups");
+	if (in->ngroups >= TR_IAM_NONE - 1) {
+		rc = tr_error_set(TRESOR_ENOMEM, "too many groups");
+		goto out;
+	}
 	w->groups = tr_calloc(in->ngroups, sizeof(*w->groups));
-	if (w->groups == NULL)
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	if (w->groups == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
 	if ((rc = slots_alloc(&w->group_slots, &w->group_mask,
 	    in->ngroups)) < 0)
-		return rc;
+		goto out;
 	for (i = 0; i < in->ngroups; i++) {
 		ig = &in->groups[i];
-		if (ig->id == NULL)
+		if (ig->id == NULL || slot_find(w->group_slots,
+		    w->group_mask, w->groups, sizeof(*w->groups), ig->id,
+		    &slot) != TR_IAM_NONE)
 			continue;
-		found = slot_find(w->group_slots, w->group_mask, w->groups,
-		    sizeof(*w->groups), ig->id, &slot);
-		if (found != TR_IAM_NONE)
-			continue;
-		g = &w->groups[w->ngroups];
+		/* counted now so world_free() releases whatever is set */
+		g = &w->groups[w->ngroups++];
 		g->id = tr_strdup(ig->id);
 		g->name = dup_or_empty(ig->name);
 		if (g->id == NULL || g->name == NULL) {
-			tr_free(g->id);
-			tr_free(g->name);
-			memset(g, 0, sizeof(*g));
-			return tr_error_set(TRESOR_ENOMEM, "out of memory");
+			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+			goto out;
 		}
-		w->group_slots[slot] = (uint32_t)w->ngroups;
-		w->ngroups++;
+		w->group_slots[slot] = (uint32_t)(w->ngroups - 1);
 	}
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 static int
@@ -573,10 +625,13 @@ build_members(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 	const struct tr_iam_membership *im;
 	size_t i, j;
 	uint32_t g;
+	int rc = TRESOR_EINTERNAL;
 
 	w->members = tr_calloc(in->nmemberships, sizeof(*w->members));
-	if (w->members == NULL)
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	if (w->members == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < in->nmemberships; i++) {
 		im = &in->memberships[i];
 		if (im->user_id == NULL || im->group_id == NULL)
@@ -585,8 +640,10 @@ build_members(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 		if (g == TR_IAM_NONE)
 			continue;
 		w->members[w->nmembers].user_id = tr_strdup(im->user_id);
-		if (w->members[w->nmembers].user_id == NULL)
-			return tr_error_set(TRESOR_ENOMEM, "out of memory");
+		if (w->members[w->nmembers].user_id == NULL) {
+			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+			goto out;
+		}
 		w->members[w->nmembers].group = g;
 		w->nmembers++;
 	}
@@ -603,7 +660,9 @@ build_members(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 		w->members[j++] = w->members[i];
 	}
 	w->nmembers = j;
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 static int
@@ -612,33 +671,41 @@ build_dgs(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 	const struct tr_iam_dynamic_group *id;
 	struct tr_iam_wdg *d;
 	size_t i;
-	int rc;
+	int rc = TRESOR_EINTERNAL;
 
-	if (in->ndynamic_groups >= TR_IAM_NONE - 1)
-		return tr_error_set(TRESOR_ENOMEM, "too many dynamic groups");
+	if (in->ndynamic_groups >= TR_IAM_NONE - 1) {
+		rc = tr_error_set(TRESOR_ENOMEM, "too many dynamic groups");
+		goto out;
+	}
 	w->dgs = tr_calloc(in->ndynamic_groups, sizeof(*w->dgs));
-	if (w->dgs == NULL)
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	if (w->dgs == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < in->ndynamic_groups; i++) {
 		id = &in->dynamic_groups[i];
 		if (id->id == NULL || tr_iam_world_dg_by_id(w, id->id) !=
 		    TR_IAM_NONE)
 			continue;
-		d = &w->dgs[w->ndgs];
+		/* counted now so world_free() releases whatever is set */
+		d = &w->dgs[w->ndgs++];
 		d->id = tr_strdup(id->id);
 		d->name = dup_or_empty(id->name);
-		/* counted now so world_free() releases whatever is set */
-		w->ndgs++;
-		if (d->id == NULL || d->name == NULL)
-			return tr_error_set(TRESOR_ENOMEM, "out of memory");
+		if (d->id == NULL || d->name == NULL) {
+			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+			goto out;
+		}
 		rc = tr_iam_rule_parse(&d->rule, id->matching_rule);
 		if (rc == TRESOR_ENOMEM)
-			return rc;
+			goto out;
 		if (rc < 0) {
+			/* kept, matching nobody, listed by world_problems */
 			d->error = tr_strdup(tresor_error_last());
-			if (d->error == NULL)
-				return tr_error_set(TRESOR_ENOMEM,
+			if (d->error == NULL) {
+				rc = tr_error_set(TRESOR_ENOMEM,
 				    "out of memory");
+				goto out;
+			}
 			tr_log_debug("dynamic group %s: matching rule ignored: "
 			    "%s", d->name, d->error);
 			continue;
@@ -646,7 +713,9 @@ build_dgs(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 		if (tr_iam_rule_uses_tags(d->rule))
 			w->any_rule_uses_tags = true;
 	}
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 /* Copy of `s` with runs of blanks collapsed to one space, trimmed. */
@@ -683,12 +752,14 @@ build_stmt(struct tr_iam_world *w, struct tr_iam_wstmt *ws, const char *text)
 	const struct tr_iam_wpolicy *pol = &w->policies[ws->policy];
 	struct tr_iam_stmt *st;
 	size_t i;
-	int rc;
+	int rc = TRESOR_EINTERNAL;
 
 	ws->location = TR_IAM_NONE;
 	ws->text = collapse_blanks(text != NULL ? text : "");
-	if (ws->text == NULL)
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	if (ws->text == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
 	rc = tr_iam_stmt_parse(&ws->st, text);
 	if (rc == 0 && pol->compartment == TR_IAM_NONE)
 		rc = tr_error_set(TRESOR_EINVAL, "the policy's compartment "
@@ -697,25 +768,31 @@ build_stmt(struct tr_iam_world *w, struct tr_iam_wstmt *ws, const char *text)
 		rc = tr_iam_world_resolve_location(w, ws->st, pol->compartment,
 		    &ws->location);
 	if (rc == TRESOR_ENOMEM)
-		return rc;
+		goto out;
 	if (rc < 0) {
+		/* kept out of evaluation, listed by world_problems */
 		ws->error = tr_strdup(tresor_error_last());
-		if (ws->error == NULL)
-			return tr_error_set(TRESOR_ENOMEM, "out of memory");
+		if (ws->error == NULL) {
+			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+			goto out;
+		}
 		tr_log_debug("policy '%s' statement %zu skipped: %s", pol->name,
 		    ws->index, ws->error);
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	st = ws->st;
-	if (st->nitems > 0) {
-		ws->subj = tr_calloc(st->nitems, sizeof(*ws->subj));
-		if (ws->subj == NULL)
-			return tr_error_set(TRESOR_ENOMEM, "out of memory");
-		for (i = 0; i < st->nitems; i++)
-			ws->subj[i] = tr_iam_world_resolve_subject(w,
-			    st->subject, &st->items[i]);
+	ws->subj = tr_calloc(st->nitems, sizeof(*ws->subj));
+	if (ws->subj == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
 	}
-	return 0;
+	for (i = 0; i < st->nitems; i++)
+		ws->subj[i] = tr_iam_world_resolve_subject(w, st->subject,
+		    &st->items[i]);
+	rc = 0;
+out:
+	return rc;
 }
 
 static int
@@ -724,25 +801,32 @@ build_policies(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 	const struct tr_iam_policy *ip;
 	struct tr_iam_wstmt *ws;
 	size_t i, j, total = 0;
-	int rc;
+	int rc = TRESOR_EINTERNAL;
 
 	for (i = 0; i < in->npolicies; i++) {
-		if (in->policies[i].nstatements > TR_IAM_NONE - 1 - total)
-			return tr_error_set(TRESOR_ENOMEM,
+		if (in->policies[i].nstatements > TR_IAM_NONE - 1 - total) {
+			rc = tr_error_set(TRESOR_ENOMEM,
 			    "too many statements");
+			goto out;
+		}
 		total += in->policies[i].nstatements;
 	}
 	w->policies = tr_calloc(in->npolicies, sizeof(*w->policies));
 	w->stmts = tr_calloc(total, sizeof(*w->stmts));
-	if (w->policies == NULL || w->stmts == NULL)
-		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	if (w->policies == NULL || w->stmts == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < in->npolicies; i++) {
 		ip = &in->policies[i];
 		w->policies[i].id = dup_or_empty(ip->id);
 		w->policies[i].name = dup_or_empty(ip->name);
 		w->npolicies++;
-		if (w->policies[i].id == NULL || w->policies[i].name == NULL)
-			return tr_error_set(TRESOR_ENOMEM, "out of memory");
+		if (w->policies[i].id == NULL ||
+		    w->policies[i].name == NULL) {
+			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+			goto out;
+		}
 		w->policies[i].compartment = tr_iam_world_comp(w,
 		    ip->compartment_id);
 		for (j = 0; j < ip->nstatements; j++) {
@@ -751,10 +835,12 @@ build_policies(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 			ws->index = j;
 			if ((rc = build_stmt(w, ws, ip->statements == NULL ?
 			    NULL : ip->statements[j])) < 0)
-				return rc;
+				goto out;
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 /*
@@ -859,6 +945,7 @@ out:
 	return rc;
 }
 
+/* Copy the input into an immutable, indexed world (see the file comment). */
 int
 tr_iam_world_build(struct tr_iam_world **out,
     const struct tr_iam_world_input *in)
@@ -909,6 +996,7 @@ out:
 	return rc;
 }
 
+/* What the build kept out of evaluation, one line each. */
 int
 tr_iam_world_problems(const struct tr_iam_world *w, struct tr_buf *out)
 {
@@ -916,9 +1004,7 @@ tr_iam_world_problems(const struct tr_iam_world *w, struct tr_buf *out)
 	const struct tr_iam_wstmt *ws;
 	size_t i, k;
 
-	if (w == NULL)
-		return 0;
-	for (i = 0; i < w->nstmts; i++) {
+	for (i = 0; w != NULL && i < w->nstmts; i++) {
 		ws = &w->stmts[i];
 		if (ws->error != NULL) {
 			(void)tr_buf_addf(out, "policy '%s' statement %zu: "
@@ -938,7 +1024,7 @@ tr_iam_world_problems(const struct tr_iam_world *w, struct tr_buf *out)
 			    it->name != NULL ? it->name : it->id);
 		}
 	}
-	for (i = 0; i < w->ndgs; i++)
+	for (i = 0; w != NULL && i < w->ndgs; i++)
 		if (w->dgs[i].error != NULL)
 			(void)tr_buf_addf(out, "dynamic group '%s': matching "
 			    "rule: %s\n", w->dgs[i].name, w->dgs[i].error);

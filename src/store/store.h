@@ -145,7 +145,8 @@ enum tr_write_kind {
 	TR_W_SV_DELETE,		/* destroy a secret version for real */
 	TR_W_KV_INSERT,		/* new key version */
 	TR_W_KV_UPDATE,		/* state, times, attrs only */
-	TR_W_RETRY_PUT		/* complete a claimed retry token */
+	TR_W_RETRY_PUT,		/* complete a claimed retry token */
+	TR_W_KV_DELETE		/* destroy a key version's material */
 };
 
 struct tr_store_write {

@@ -44,6 +44,7 @@ enum stmt_id {
 	S_KV_LIST,
 	S_KV_INSERT,
 	S_KV_UPDATE,
+	S_KV_DELETE,
 	S_RT_GET,
 	S_RT_INSERT,
 	S_RT_REPLACE,
@@ -118,6 +119,7 @@ static const char *stmt_sql[S_COUNT] = {
 	[S_KV_UPDATE] = "UPDATE key_versions SET state = ?2,"
 	    " time_of_deletion = ?3, attrs = ?4, compartment_id = ?5"
 	    " WHERE id = ?1",
+	[S_KV_DELETE] = "DELETE FROM key_versions WHERE id = ?1",
 	[S_RT_GET] = "SELECT body_hash, status, response, etag, time_created"
 	    " FROM retry_tokens WHERE key = ?1",
 	[S_RT_INSERT] = "INSERT INTO retry_tokens (key, body_hash, status,"
@@ -801,6 +803,11 @@ write_kv(struct sqlite_store *s, const struct tr_store_write *w)
 		bind_text(st, 11, v->attrs == NULL ? "{}" : v->attrs);
 		return exec_stmt(s, st, "create key version");
 	}
+	if (w->kind == TR_W_KV_DELETE) {
+		st = stmt(s, S_KV_DELETE);
+		bind_text(st, 1, v->id);
+		return exec_stmt(s, st, "delete key version");
+	}
 	st = stmt(s, S_KV_UPDATE);
 	bind_text(st, 1, v->id);
 	bind_text(st, 2, v->state);
@@ -856,6 +863,7 @@ sq_apply(struct tr_store *base, const struct tr_store_write *w, size_t n)
 			break;
 		case TR_W_KV_INSERT:
 		case TR_W_KV_UPDATE:
+		case TR_W_KV_DELETE:
 			rc = write_kv(s, &w[i]);
 			break;
 		case TR_W_RETRY_PUT:
@@ -1182,6 +1190,270 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- */
+/* one node: notifications, locks; dump and load                    */
+/* ---------------------------------------------------------------- */
+
+/*
+ * One tresord is the whole service on SQLite, and its caches see every
+ * write of their own process: there is nobody to notify.
+ */
+static int
+sq_notify(struct tr_store *base, const char *channel, const char *payload)
+{
+	(void)base;
+	(void)channel;
+	(void)payload;
+	return 0;
+}
+
+static int
+sq_listen(struct tr_store *base, const char *channel)
+{
+	(void)base;
+	(void)channel;
+	return 0;
+}
+
+/* Nothing ever arrives: wait out the time so a listener does not spin. */
+static int
+sq_poll_notify(struct tr_store *base, int timeout_ms, char **channel_out,
+    char **payload_out)
+{
+	(void)base;
+	*channel_out = NULL;
+	*payload_out = NULL;
+	if (timeout_ms > 0)
+		(void)sqlite3_sleep(timeout_ms);
+	return 0;
+}
+
+/* One process is the whole service: every lock is granted to it. */
+static int
+sq_try_lock(struct tr_store *base, uint64_t key, bool *got)
+{
+	(void)base;
+	(void)key;
+	*got = true;
+	return 0;
+}
+
+static int
+sq_unlock(struct tr_store *base, uint64_t key)
+{
+	(void)base;
+	(void)key;
+	return 0;
+}
+
+/* The dump, table by table, in the order store.h promises. */
+static const char *const sq_dump_sql[] = {
+	"SELECT id, type, tenancy_id, compartment_id, parent_id, name, state,"
+	" etag, time_created, time_of_deletion, seq, attrs FROM objects"
+	" ORDER BY id",
+	"SELECT secret_id, number, name, stages, state, time_created,"
+	" time_of_deletion, time_of_expiry, key_version_id, wrapped_dek,"
+	" content, content_mac, attrs FROM secret_versions"
+	" ORDER BY secret_id, number",
+	"SELECT id, key_id, vault_id, compartment_id, state, time_created,"
+	" time_of_deletion, seq, wrapped, public_pem, attrs FROM key_versions"
+	" ORDER BY id",
+	"SELECT key, body_hash, status, response, etag, time_created"
+	" FROM retry_tokens ORDER BY key",
+	"SELECT key, value FROM meta ORDER BY key",
+};
+
+/* Decode the current row of table `t` and hand it to `cb`. */
+static int
+sq_dump_row(sqlite3_stmt *st, size_t t,
+    int (*cb)(const struct tr_store_record *r, void *payload), void *payload)
+{
+	struct tr_store_record rec;
+	struct tr_obj o;
+	struct tr_secret_version sv;
+	struct tr_key_version kv;
+	struct tr_retry_rec rt;
+	char *k = NULL, *v = NULL;
+	const void *b;
+	int rc = TRESOR_EINTERNAL;
+
+	memset(&rec, 0, sizeof(rec));
+	memset(&o, 0, sizeof(o));
+	memset(&sv, 0, sizeof(sv));
+	memset(&kv, 0, sizeof(kv));
+	memset(&rt, 0, sizeof(rt));
+	switch (t) {
+	case 0:
+		rec.kind = TR_REC_OBJ;
+		rec.obj = &o;
+		rc = row_to_obj(st, &o);
+		break;
+	case 1:
+		rec.kind = TR_REC_SV;
+		rec.sv = &sv;
+		rc = row_to_sv(st, &sv);
+		break;
+	case 2:
+		rec.kind = TR_REC_KV;
+		rec.kv = &kv;
+		rc = row_to_kv(st, &kv);
+		break;
+	case 3:
+		rec.kind = TR_REC_RETRY;
+		rec.retry = &rt;
+		b = sqlite3_column_blob(st, 0);
+		if (b != NULL && sqlite3_column_bytes(st, 0) == 32)
+			memcpy(rt.key, b, 32);
+		b = sqlite3_column_blob(st, 1);
+		if (b != NULL && sqlite3_column_bytes(st, 1) == 32)
+			memcpy(rt.body_hash, b, 32);
+		rt.status = sqlite3_column_int(st, 2);
+		rt.time_created = sqlite3_column_int64(st, 5);
+		if ((rc = col_dup(st, 3, &rt.response)) == 0)
+			rc = col_fixed(st, 4, rt.etag, sizeof(rt.etag));
+		break;
+	default:
+		rec.kind = TR_REC_SETTING;
+		if ((rc = col_dup(st, 0, &k)) == 0)
+			rc = col_dup(st, 1, &v);
+		rec.setting_key = k;
+		rec.setting_value = v;
+		break;
+	}
+	if (rc == 0)
+		rc = cb(&rec, payload);
+	tr_obj_dispose(&o);
+	tr_secret_version_dispose(&sv);
+	tr_key_version_dispose(&kv);
+	tr_retry_rec_dispose(&rt);
+	tr_free(k);
+	tr_free(v);
+	return rc;
+}
+
+/* Every record, from one read transaction (one snapshot under WAL). */
+static int
+sq_dump(struct tr_store *base,
+    int (*cb)(const struct tr_store_record *r, void *payload), void *payload)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	sqlite3_stmt *st = NULL;
+	size_t t;
+	int src, rc = TRESOR_EINTERNAL;
+
+	if ((rc = exec_sql(s, "BEGIN", "dump")) < 0)
+		return rc;
+	for (t = 0; t < sizeof(sq_dump_sql) / sizeof(sq_dump_sql[0]); t++) {
+		src = sqlite3_prepare_v2(s->db, sq_dump_sql[t], -1, &st, NULL);
+		if (src != SQLITE_OK) {
+			rc = db_error(s, src, "dump");
+			goto out;
+		}
+		while ((src = sqlite3_step(st)) == SQLITE_ROW)
+			if ((rc = sq_dump_row(st, t, cb, payload)) < 0)
+				goto out;
+		if (src != SQLITE_DONE) {
+			rc = db_error(s, src, "dump");
+			goto out;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	(void)exec_sql(s, "COMMIT", "dump");
+	return rc;
+}
+
+/* Run one INSERT of a record that has no prepared statement. */
+static int
+sq_load_sql(struct sqlite_store *s, const struct tr_store_record *r)
+{
+	sqlite3_stmt *st = NULL;
+	int src, rc;
+
+	src = sqlite3_prepare_v2(s->db, r->kind == TR_REC_RETRY ?
+	    "INSERT INTO retry_tokens (key, body_hash, status, response, etag,"
+	    " time_created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)" :
+	    "INSERT INTO meta (key, value) VALUES (?1, ?2)", -1, &st, NULL);
+	if (src != SQLITE_OK)
+		return db_error(s, src, "load");
+	if (r->kind == TR_REC_RETRY) {
+		bind_blob(st, 1, r->retry->key, 32);
+		bind_blob(st, 2, r->retry->body_hash, 32);
+		sqlite3_bind_int(st, 3, r->retry->status);
+		bind_text(st, 4, r->retry->response);
+		bind_text(st, 5, r->retry->etag);
+		sqlite3_bind_int64(st, 6, r->retry->time_created);
+	} else {
+		bind_text(st, 1, r->setting_key);
+		bind_text(st, 2, r->setting_value);
+	}
+	rc = exec_stmt(s, st, "load");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Insert one record exactly as dump() gave it. */
+static int
+sq_load_record(struct sqlite_store *s, const struct tr_store_record *r)
+{
+	struct tr_store_write w;
+
+	memset(&w, 0, sizeof(w));
+	switch (r->kind) {
+	case TR_REC_OBJ:
+		w.kind = TR_W_OBJ_PUT;
+		w.obj = r->obj;
+		return write_obj_put(s, &w);
+	case TR_REC_SV:
+		w.kind = TR_W_SV_INSERT;
+		w.sv = r->sv;
+		return write_sv(s, &w);
+	case TR_REC_KV:
+		w.kind = TR_W_KV_INSERT;
+		w.kv = r->kv;
+		return write_kv(s, &w);
+	case TR_REC_RETRY:
+	case TR_REC_SETTING:
+		return sq_load_sql(s, r);
+	default:
+		return tr_error_set(TRESOR_EINVAL, "bad record kind");
+	}
+}
+
+static int
+sq_load(struct tr_store *base, enum tr_load_step step,
+    const struct tr_store_record *r)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	bool open_txn = sqlite3_get_autocommit(s->db) == 0;
+	int rc;
+
+	switch (step) {
+	case TR_LOAD_BEGIN:
+		return exec_stmt(s, stmt(s, S_BEGIN), "load");
+	case TR_LOAD_RECORD:
+		if (!open_txn)
+			return tr_error_set(TRESOR_EINVAL, "no load begun");
+		/* as on PostgreSQL, a failed record voids the load */
+		if ((rc = sq_load_record(s, r)) < 0)
+			rollback(s);
+		return rc;
+	case TR_LOAD_COMMIT:
+		if (!open_txn)
+			return tr_error_set(TRESOR_EINVAL, "no load begun");
+		if ((rc = exec_stmt(s, stmt(s, S_COMMIT), "commit")) < 0)
+			rollback(s);
+		return rc;
+	default:
+		if (open_txn)
+			rollback(s);
+		return 0;
+	}
+}
+
 static const struct tr_store_ops sqlite_ops = {
 	.version = TR_STORE_OPS_VERSION,
 	.name = "sqlite",
@@ -1199,4 +1471,11 @@ static const struct tr_store_ops sqlite_ops = {
 	.iam_generation = sq_iam_generation,
 	.setting_get = sq_setting_get,
 	.setting_put = sq_setting_put,
+	.notify = sq_notify,
+	.listen = sq_listen,
+	.poll_notify = sq_poll_notify,
+	.try_lock = sq_try_lock,
+	.unlock = sq_unlock,
+	.dump = sq_dump,
+	.load = sq_load,
 };

@@ -17,6 +17,11 @@
 
 /* Milliseconds since the epoch, plus the test offset. */
 int64_t tr_now_ms(void);
+/*
+ * Milliseconds since the epoch, never shifted: for what clients check
+ * against their own clocks (request signature dates, token expiry).
+ */
+int64_t tr_real_now_ms(void);
 /* Monotonic milliseconds, for timeouts and caches. */
 int64_t tr_mono_ms(void);
 /* Shift tr_now_ms() by `ms` (tests and the --clock-offset test switch). */

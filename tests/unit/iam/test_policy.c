@@ -1031,6 +1031,60 @@ test_many_groups(void **state)
 	tr_iam_world_unlink(w);
 }
 
+/* More dynamic groups than the stack bitmap and the inline merge hold. */
+static void
+test_many_dynamic_groups(void **state)
+{
+	static struct tr_iam_dynamic_group dgs[300];
+	static char ids[300][64], names[300][16];
+	static const char *stmts[] = {
+		"Allow dynamic-group d299 to read secrets in tenancy",
+		"Allow dynamic-group d7 to inspect secrets in tenancy where "
+		"request.dynamicgroup.name = 'd250'",
+	};
+	struct tr_iam_policy pol = { "ocid1.policy.oc1..p", "p", FX_T, stmts,
+		2 };
+	struct tr_iam_compartment comps[] = { { FX_T, NULL, "acme", NULL } };
+	struct tr_iam_world_input in;
+	struct tr_iam_world *w = NULL;
+	struct tr_iam_decision d;
+	struct tr_iam_request req;
+	struct tr_principal p;
+	const char *read[] = { "SECRET_READ", "SECRET_INSPECT", NULL };
+	int i;
+
+	(void)state;
+	for (i = 0; i < 300; i++) {
+		(void)snprintf(ids[i], sizeof(ids[i]),
+		    "ocid1.dynamicgroup.oc1..d%04d", i);
+		(void)snprintf(names[i], sizeof(names[i]), "d%d", i);
+		dgs[i].id = ids[i];
+		dgs[i].name = names[i];
+		dgs[i].matching_rule = "resource.type = 'fnfunc'";
+	}
+	memset(&in, 0, sizeof(in));
+	in.tenancy_id = FX_T;
+	in.compartments = comps;
+	in.ncompartments = 1;
+	in.dynamic_groups = dgs;
+	in.ndynamic_groups = 300;
+	in.policies = &pol;
+	in.npolicies = 1;
+	assert_int_equal(tr_iam_world_build(&w, &in), 0);
+	assert_true(fx_principal(&p, "F", 0));
+	memset(&req, 0, sizeof(req));
+	req.principal = &p;
+	req.permissions = read;
+	req.compartment_id = FX_T;
+	assert_int_equal(tr_iam_authorize(w, &req, &d, NULL), 0);
+	assert_true(d.allowed);
+	assert_true(fx_principal(&p, "I", 0));
+	assert_int_equal(tr_iam_authorize(w, &req, &d, NULL), 0);
+	assert_false(d.allowed);
+	assert_string_equal(d.missing_permission, "SECRET_READ");
+	tr_iam_world_unlink(w);
+}
+
 int
 main(void)
 {
@@ -1059,6 +1113,7 @@ main(void)
 	ADD(test_link_unlink);
 	ADD(test_concurrent_readers);
 	ADD(test_many_groups);
+	ADD(test_many_dynamic_groups);
 #undef ADD
 	return _cmocka_run_group_tests("iam_policy", tests, n, NULL, NULL);
 }
