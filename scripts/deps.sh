@@ -9,7 +9,7 @@ want=${1:-test}
 build_pkgs=(build-essential pkg-config meson ninja-build
 	libh2o-evloop-dev libssl-dev libjansson-dev libsqlite3-dev
 	libbsd-dev libcurl4-openssl-dev openssl sqlite3)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev postgresql libpq-dev)
 bench_pkgs=(wrk nginx-light)
 
 pkgs=("${build_pkgs[@]}")

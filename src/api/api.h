@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "util/request.h"
 
 struct tr_ca;
@@ -32,6 +34,13 @@ struct tr_api_env {
 					 * NULL to derive it from Host */
 	const char *region;
 	bool test_clock;		/* /tresor/v1/testing/... enabled */
+	/*
+	 * The audit sink (may be NULL): called with a record (a JSON
+	 * object, borrowed) before a request runs (sync false) and after it
+	 * (sync true).  A failure before refuses the request with 503.
+	 */
+	int (*audit)(void *payload, json_t *record, bool sync);
+	void *audit_payload;
 	/* opens a store connection for a new thread */
 	int (*store_open)(struct tr_store **out, void *payload);
 	void *store_payload;

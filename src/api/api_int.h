@@ -59,6 +59,8 @@ struct tr_api_ctx {
 	json_t *body;
 	char base_url[512];
 	char *principal_tags;		/* a workload's defined tags, JSON */
+	char missing_permission[64];	/* of the last denial, for audit */
+	const char *method;		/* for the audit record */
 };
 
 typedef void (*tr_api_handler_fn)(struct tr_api_ctx *c);
@@ -312,6 +314,8 @@ int tr_api_load_key(struct tr_api_ctx *c, struct tr_obj *key,
 void tr_api_encrypt(struct tr_api_ctx *c);
 void tr_api_decrypt(struct tr_api_ctx *c);
 void tr_api_generate_dek(struct tr_api_ctx *c);
+void tr_api_sign(struct tr_api_ctx *c);
+void tr_api_verify(struct tr_api_ctx *c);
 
 /* vault_secrets.c (VaultsClient) */
 void tr_api_create_secret(struct tr_api_ctx *c);

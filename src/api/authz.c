@@ -225,6 +225,9 @@ out:
 	return rc;
 }
 
+static void note_missing(struct tr_api_ctx *c,
+    const struct tr_iam_decision *dec);
+
 const char *
 tr_api_tenancy(struct tr_api_ctx *c)
 {
@@ -303,6 +306,7 @@ tr_api_allowed(struct tr_api_ctx *c, const struct tr_api_target *target,
 	    NULL)) < 0)
 		return rc;
 	*allowed = dec.allowed;
+	note_missing(c, &dec);
 	return 0;
 }
 
@@ -322,6 +326,16 @@ tr_api_authorize(struct tr_api_ctx *c, const struct tr_api_target *target,
 		return TRESOR_EDENIED;
 	}
 	return 0;
+}
+
+/* Remember what a denial lacked, for the audit record. */
+static void
+note_missing(struct tr_api_ctx *c, const struct tr_iam_decision *dec)
+{
+	if (!dec->allowed && dec->missing_permission[0] != '\0')
+		(void)snprintf(c->missing_permission,
+		    sizeof(c->missing_permission), "%s",
+		    dec->missing_permission);
 }
 
 int

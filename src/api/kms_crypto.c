@@ -20,6 +20,7 @@
 
 #include "api/api_int.h"
 #include "crypto/keystore.h"
+#include "crypto/sign.h"
 #include "util/alloc.h"
 #include "util/base64.h"
 #include "util/crc32.h"
@@ -38,7 +39,7 @@
 static int
 key_for_crypto(struct tr_api_ctx *c, const char *key_id, const char *perm,
     const char *include_plaintext, struct tr_obj *key,
-    struct tr_key_version *cur)
+    struct tr_key_version *cur, bool want_aes)
 {
 	struct tr_api_target t = { 0 };
 	const char *perms[2] = { perm, NULL };
@@ -63,13 +64,19 @@ key_for_crypto(struct tr_api_ctx *c, const char *key_id, const char *perm,
 	}
 	a = tr_api_attrs(key->attrs);
 	alg = json_string_value(json_object_get(a, "algorithm"));
-	rc = alg != NULL && strcmp(alg, "AES") == 0 ? 0 : TRESOR_EINVAL;
+	rc = alg != NULL && (strcmp(alg, "AES") == 0) == want_aes ? 0 :
+	    TRESOR_EINVAL;
 	json_decref(a);
 	if (rc < 0) {
-		tr_api_error(c, 400, "InvalidParameter",
-		    "key %s is not an AES key; Encrypt, Decrypt and "
-		    "GenerateDataEncryptionKey need a symmetric key",
-		    key->id);
+		if (want_aes)
+			tr_api_error(c, 400, "InvalidParameter",
+			    "key %s is not an AES key; Encrypt, Decrypt and "
+			    "GenerateDataEncryptionKey need a symmetric key",
+			    key->id);
+		else
+			tr_api_error(c, 400, "InvalidParameter",
+			    "key %s is an AES key; Sign and Verify need an "
+			    "RSA or ECDSA key", key->id);
 		goto fail;
 	}
 	return 0;
@@ -282,7 +289,7 @@ tr_api_encrypt(struct tr_api_ctx *c)
 		    PLAINTEXT_MAX);
 		goto out;
 	}
-	if (key_for_crypto(c, kid, "KEY_ENCRYPT", NULL, &key, &kv) < 0)
+	if (key_for_crypto(c, kid, "KEY_ENCRYPT", NULL, &key, &kv, true) < 0)
 		goto out;
 	if (pick_version(c, &key, &kv) < 0)
 		goto out;
@@ -355,7 +362,7 @@ tr_api_decrypt(struct tr_api_ctx *c)
 	kvid[idlen] = '\0';
 	if (!tr_ocid_valid(kvid, "keyversion"))
 		goto bad;
-	if (key_for_crypto(c, kid, "KEY_DECRYPT", NULL, &key, &kv) < 0)
+	if (key_for_crypto(c, kid, "KEY_DECRYPT", NULL, &key, &kv, true) < 0)
 		goto out;
 	want = json_string_value(json_object_get(c->body, "keyVersionId"));
 	if (want != NULL && strcmp(want, kvid) != 0) {
@@ -466,7 +473,7 @@ tr_api_generate_dek(struct tr_api_ctx *c)
 	include = json_is_true(json_object_get(c->body, "includePlaintextKey"));
 	if (key_for_crypto(c, json_string_value(json_object_get(c->body,
 	    "keyId")), "KEY_ENCRYPT", include ? "true" : "false", &key,
-	    &kv) < 0)
+	    &kv, true) < 0)
 		return;
 	if ((rc = tr_secret_new(&dek, (size_t)len)) < 0 ||
 	    (rc = tr_random_bytes(dek->ptr, dek->len)) < 0) {
@@ -484,6 +491,213 @@ tr_api_generate_dek(struct tr_api_ctx *c)
 	tr_api_send_json(c, 200, o);
 out:
 	tr_secret_free(dek);
+	tr_key_version_dispose(&kv);
+	tr_obj_dispose(&key);
+}
+
+/* ---------------------------------------------------------------- */
+/* Sign and Verify                                                  */
+/* ---------------------------------------------------------------- */
+
+#define SIGN_MESSAGE_MAX 4096
+
+/* The key shape stored in a key's attrs. */
+static void
+shape_of(const struct tr_obj *key, struct tr_key_shape *out)
+{
+	json_t *a = tr_api_attrs(key->attrs);
+	const json_t *s = json_object_get(a, "keyShape");
+	const char *alg = json_string_value(json_object_get(s, "algorithm"));
+	const char *curve = json_string_value(json_object_get(s, "curveId"));
+
+	memset(out, 0, sizeof(*out));
+	out->alg = alg == NULL ? 0 : strcmp(alg, "AES") == 0 ? TR_KEY_AES :
+	    strcmp(alg, "RSA") == 0 ? TR_KEY_RSA : TR_KEY_ECDSA;
+	out->length = (size_t)json_integer_value(json_object_get(s, "length"));
+	out->curve = curve == NULL ? TR_CURVE_NONE :
+	    strcmp(curve, "NIST_P256") == 0 ? TR_CURVE_P256 :
+	    strcmp(curve, "NIST_P384") == 0 ? TR_CURVE_P384 : TR_CURVE_P521;
+	json_decref(a);
+}
+
+/* The message of a Sign/Verify body, decoded, with its type. */
+static int
+read_message(struct tr_api_ctx *c, unsigned char **msg, size_t *len,
+    bool *is_digest)
+{
+	const char *b64 = json_string_value(json_object_get(c->body,
+	    "message"));
+	const char *type = json_string_value(json_object_get(c->body,
+	    "messageType"));
+	size_t n = strlen(b64);
+
+	*msg = NULL;
+	*is_digest = false;
+	if (type != NULL && strcmp(type, "RAW") != 0 &&
+	    strcmp(type, "DIGEST") != 0) {
+		tr_api_error(c, 400, "InvalidParameter",
+		    "field 'messageType' must be RAW or DIGEST");
+		return TRESOR_EINVAL;
+	}
+	*is_digest = type != NULL && strcmp(type, "DIGEST") == 0;
+	if (n > tr_base64_encoded_len(SIGN_MESSAGE_MAX) + 16)
+		goto toobig;
+	*msg = tr_malloc(tr_base64_decoded_max(n));
+	if (*msg == NULL) {
+		tr_api_error(c, 500, "InternalServerError", "out of memory");
+		return TRESOR_ENOMEM;
+	}
+	if (tr_base64_decode(*msg, tr_base64_decoded_max(n), len, b64, n) < 0) {
+		tr_api_error(c, 400, "InvalidParameter",
+		    "field 'message' is not valid base64");
+		TR_FREE_AND_NULL(*msg);
+		return TRESOR_EINVAL;
+	}
+	if (*len <= SIGN_MESSAGE_MAX)
+		return 0;
+	TR_FREE_AND_NULL(*msg);
+toobig:
+	tr_api_error(c, 400, "InvalidParameter",
+	    "field 'message' must decode to at most %d bytes; sign a DIGEST "
+	    "of larger messages", SIGN_MESSAGE_MAX);
+	return TRESOR_EINVAL;
+}
+
+void
+tr_api_sign(struct tr_api_ctx *c)
+{
+	static const struct tr_field fields[] = {
+		{ "keyId", TR_F_STRING, true },
+		{ "message", TR_F_STRING, true },
+		{ "signingAlgorithm", TR_F_STRING, true },
+		{ "keyVersionId", TR_F_STRING, false },
+		{ "messageType", TR_F_STRING, false },
+		{ "loggingContext", TR_F_OBJECT, false },
+		{ NULL, 0, false }
+	};
+	struct tr_key_version kv;
+	struct tr_key_shape shape;
+	struct tr_keyref ref;
+	struct tr_obj key;
+	unsigned char *msg = NULL, *sig = NULL;
+	const char *alg;
+	char *b64 = NULL;
+	size_t len = 0, siglen = 0, cap;
+	bool is_digest;
+	int rc;
+
+	memset(&kv, 0, sizeof(kv));
+	memset(&key, 0, sizeof(key));
+	if (tr_api_body(c) < 0 ||
+	    tr_api_check_fields(c, c->body, fields, "") < 0 ||
+	    read_message(c, &msg, &len, &is_digest) < 0)
+		goto out;
+	alg = json_string_value(json_object_get(c->body, "signingAlgorithm"));
+	if (key_for_crypto(c, json_string_value(json_object_get(c->body,
+	    "keyId")), "KEY_SIGN", NULL, &key, &kv, false) < 0 ||
+	    pick_version(c, &key, &kv) < 0)
+		goto out;
+	shape_of(&key, &shape);
+	if (!tr_sign_alg_fits(alg, &shape)) {
+		tr_api_error(c, 400, "InvalidParameter",
+		    "field 'signingAlgorithm' %.40s does not fit key %s (RSA "
+		    "keys: SHA_*_RSA_PKCS_PSS, SHA_*_RSA_PKCS1_V1_5; ECDSA keys:"
+		    " ECDSA_SHA_256/384/512)", alg, key.id);
+		goto out;
+	}
+	ref.version_id = kv.id;
+	ref.wrapped = kv.wrapped;
+	ref.wrapped_len = kv.wrapped_len;
+	rc = tr_keystore_sign(c->t->env->ks, &ref, alg, msg, len, is_digest,
+	    &sig, &siglen);
+	if (rc == TRESOR_EINVAL) {
+		tr_api_error(c, 400, "InvalidParameter", "%s",
+		    tresor_error_last());
+		goto out;
+	}
+	if (rc < 0) {
+		tr_api_error_rc(c, rc, "signing failed");
+		goto out;
+	}
+	cap = tr_base64_encoded_len(siglen) + 1;
+	b64 = tr_malloc(cap);
+	if (b64 == NULL || tr_base64_encode(b64, cap, sig, siglen) < 0) {
+		tr_api_error(c, 500, "InternalServerError", "out of memory");
+		goto out;
+	}
+	tr_api_send_json(c, 200, json_pack("{s:s, s:s, s:s, s:s}", "keyId",
+	    key.id, "keyVersionId", kv.id, "signature", b64,
+	    "signingAlgorithm", alg));
+out:
+	tr_free(b64);
+	tr_free(sig);
+	tr_free(msg);
+	tr_key_version_dispose(&kv);
+	tr_obj_dispose(&key);
+}
+
+void
+tr_api_verify(struct tr_api_ctx *c)
+{
+	static const struct tr_field fields[] = {
+		{ "keyId", TR_F_STRING, true },
+		{ "keyVersionId", TR_F_STRING, true },
+		{ "message", TR_F_STRING, true },
+		{ "signature", TR_F_STRING, true },
+		{ "signingAlgorithm", TR_F_STRING, true },
+		{ "messageType", TR_F_STRING, false },
+		{ "loggingContext", TR_F_OBJECT, false },
+		{ NULL, 0, false }
+	};
+	struct tr_key_version kv;
+	struct tr_key_shape shape;
+	struct tr_obj key;
+	unsigned char *msg = NULL, sig[1024];
+	const char *alg, *sb64;
+	size_t len = 0, siglen = 0;
+	bool is_digest, valid = false;
+	int rc;
+
+	memset(&kv, 0, sizeof(kv));
+	memset(&key, 0, sizeof(key));
+	if (tr_api_body(c) < 0 ||
+	    tr_api_check_fields(c, c->body, fields, "") < 0 ||
+	    read_message(c, &msg, &len, &is_digest) < 0)
+		goto out;
+	alg = json_string_value(json_object_get(c->body, "signingAlgorithm"));
+	sb64 = json_string_value(json_object_get(c->body, "signature"));
+	if (tr_base64_decode(sig, sizeof(sig), &siglen, sb64,
+	    strlen(sb64)) < 0) {
+		tr_api_error(c, 400, "InvalidParameter",
+		    "field 'signature' is not valid base64 (or too long)");
+		goto out;
+	}
+	if (key_for_crypto(c, json_string_value(json_object_get(c->body,
+	    "keyId")), "KEY_VERIFY", NULL, &key, &kv, false) < 0 ||
+	    pick_version(c, &key, &kv) < 0)
+		goto out;
+	shape_of(&key, &shape);
+	if (!tr_sign_alg_fits(alg, &shape)) {
+		tr_api_error(c, 400, "InvalidParameter",
+		    "field 'signingAlgorithm' %.40s does not fit key %s", alg,
+		    key.id);
+		goto out;
+	}
+	rc = tr_verify_pub(kv.public_pem == NULL ? "" : kv.public_pem, alg,
+	    msg, len, is_digest, sig, siglen, &valid);
+	if (rc == TRESOR_EINVAL) {
+		tr_api_error(c, 400, "InvalidParameter", "%s",
+		    tresor_error_last());
+		goto out;
+	}
+	if (rc < 0) {
+		tr_api_error_rc(c, rc, "verification failed");
+		goto out;
+	}
+	tr_api_send_json(c, 200, json_pack("{s:b}", "isSignatureValid",
+	    valid));
+out:
+	tr_free(msg);
 	tr_key_version_dispose(&kv);
 	tr_obj_dispose(&key);
 }

@@ -19,6 +19,7 @@
 #include "api/api_int.h"
 #include "auth/auth.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -218,6 +219,10 @@ static const struct route routes[] = {
 	    tr_api_decrypt, false },
 	{ SCOPE_CRYPTO, "POST", { "20180608", "generateDataEncryptionKey" },
 	    "GenerateDataEncryptionKey", tr_api_generate_dek, false },
+	{ SCOPE_CRYPTO, "POST", { "20180608", "sign" }, "Sign", tr_api_sign,
+	    false },
+	{ SCOPE_CRYPTO, "POST", { "20180608", "verify" }, "Verify",
+	    tr_api_verify, false },
 };
 
 static void
@@ -438,6 +443,161 @@ workload_tags(struct tr_api_ctx *c)
 }
 
 /* ---------------------------------------------------------------- */
+/* audit                                                            */
+/* ---------------------------------------------------------------- */
+
+/* The principal as the audit records it (never a key or token). */
+static json_t *
+audit_principal(struct tr_api_ctx *c)
+{
+	static const char *const kinds[] = { "none", "user", "resource",
+		"instance" };
+	struct tr_iam_world *w;
+	const char *names[16];
+	json_t *p, *groups;
+	size_t n = 0, i;
+
+	if (!c->authenticated)
+		return json_null();
+	p = json_pack("{s:s, s:s, s:s}", "id", c->principal.id, "type",
+	    kinds[c->principal.kind <= 3 ? c->principal.kind : 0],
+	    "tenancyId", c->principal.tenancy_id);
+	if (c->principal.kind == TR_PRINCIPAL_USER)
+		json_object_set_new(p, "apiKeyFingerprint",
+		    json_string(c->principal.key_id));
+	if (tr_api_world(c, &w) == 0)
+		n = tr_iam_world_principal_groups(w, &c->principal, names, 16);
+	groups = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(groups, json_string(names[i]));
+	json_object_set_new(p, c->principal.kind == TR_PRINCIPAL_USER ?
+	    "groups" : "dynamicGroups", groups);
+	return p;
+}
+
+/* The OCIDs a request names: path, query and body. */
+static json_t *
+audit_targets(struct tr_api_ctx *c)
+{
+	static const char *const fields[] = { "compartmentId", "vaultId",
+		"keyId", "secretId", "userId", "groupId", NULL };
+	json_t *t = json_array(), *v;
+	const char *s;
+	size_t i;
+
+	for (i = 0; i < c->nparams; i++)
+		json_array_append_new(t, json_string(c->param[i]));
+	if (c->endpoint_vault[0] != '\0')
+		json_array_append_new(t, json_string(c->endpoint_vault));
+	for (i = 0; fields[i] != NULL; i++) {
+		s = tr_api_query(c, fields[i]);
+		if (s != NULL && strncmp(s, "ocid1.", 6) == 0)
+			json_array_append_new(t, json_string(s));
+		v = c->body == NULL ? NULL : json_object_get(c->body,
+		    fields[i]);
+		if (json_is_string(v) && strncmp(json_string_value(v),
+		    "ocid1.", 6) == 0)
+			json_array_append_new(t, json_copy(v));
+	}
+	return t;
+}
+
+/*
+ * The record written before the handler runs.  Returns 0, or a negative
+ * code after answering 503 (the audit log fails closed).
+ */
+static int
+audit_request(struct tr_api_ctx *c)
+{
+	json_t *rec;
+	int rc;
+
+	if (c->t->env->audit == NULL)
+		return 0;
+	rec = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o}",
+	    "event", "request",
+	    "requestId", c->request_id,
+	    "time", tr_api_time(tr_real_now_ms()),
+	    "sourceAddress", c->req->peer == NULL ? "" : c->req->peer,
+	    "operation", c->operation,
+	    "method", c->method,
+	    "principal", audit_principal(c));
+	json_object_set_new(rec, "targets", audit_targets(c));
+	rc = c->t->env->audit(c->t->env->audit_payload, rec, false);
+	json_decref(rec);
+	if (rc < 0) {
+		tr_log_error("audit log: %s", tresor_error_last());
+		tr_api_error(c, 503, "ServiceUnavailable",
+		    "the audit log cannot be written, so the request was not "
+		    "carried out; retry later");
+		return rc;
+	}
+	return 0;
+}
+
+/* The record written after the handler ran; a failure answers 503. */
+static void
+audit_response(struct tr_api_ctx *c)
+{
+	const char *decision;
+	int status = c->resp->status;
+	json_t *rec, *target = NULL;
+	int rc;
+
+	if (c->t->env->audit == NULL)
+		return;
+	if (status == 401)
+		decision = "unauthenticated";
+	else if (status == 403 || (status == 404 && strcmp(
+	    c->resp->error_code, "NotAuthorizedOrNotFound") == 0 &&
+	    c->missing_permission[0] != '\0'))
+		decision = "deny";
+	else if (status >= 200 && status < 300)
+		decision = "allow";
+	else
+		decision = "error";
+	rec = json_pack("{s:s, s:s, s:o, s:s, s:i, s:s}",
+	    "event", "response",
+	    "requestId", c->request_id,
+	    "time", tr_api_time(tr_real_now_ms()),
+	    "operation", c->operation == NULL ? "" : c->operation,
+	    "status", status,
+	    "decision", decision);
+	if (c->resp->error_code[0] != '\0')
+		json_object_set_new(rec, "errorCode",
+		    json_string(c->resp->error_code));
+	if (strcmp(decision, "deny") == 0)
+		json_object_set_new(rec, "missingPermission",
+		    json_string(c->missing_permission));
+	if (!c->authenticated) {
+		json_object_set_new(rec, "principal", json_null());
+		json_object_set_new(rec, "sourceAddress",
+		    json_string(c->req->peer == NULL ? "" : c->req->peer));
+	}
+	/* a create names what it made */
+	if (status >= 200 && status < 300 && !c->resp->body_is_secret &&
+	    c->resp->body.len > 0 && c->resp->body.len < 65536) {
+		json_t *b = json_loadb(c->resp->body.ptr, c->resp->body.len, 0,
+		    NULL);
+
+		target = json_object_get(b, "id");
+		if (json_is_string(target))
+			json_object_set(rec, "resourceId", target);
+		json_decref(b);
+	}
+	rc = c->t->env->audit(c->t->env->audit_payload, rec, true);
+	json_decref(rec);
+	if (rc < 0) {
+		tr_log_error("audit log: %s", tresor_error_last());
+		c->resp->body_is_secret = true;	/* zero what was there */
+		tr_api_error(c, 503, "ServiceUnavailable",
+		    "the audit log cannot be written; the outcome of this "
+		    "request is unknown to the caller, retry with the same "
+		    "opc-retry-token");
+	}
+}
+
+/* ---------------------------------------------------------------- */
 /* dispatch                                                         */
 /* ---------------------------------------------------------------- */
 
@@ -458,15 +618,18 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 	enum route_scope scope = SCOPE_ROOT;
 	const struct route *match = NULL;
 	bool path_matched = false;
-	char *vault = NULL;
+	char *vault = NULL, method[16];
 	int rc;
 
 	memset(&c, 0, sizeof(c));
+	c.method = method;
 	c.t = t;
 	c.st = t->store;
 	c.req = req;
 	c.resp = resp;
 	tr_error_clear();
+	(void)snprintf(method, sizeof(method), "%.*s",
+	    (int)(req->method_len > 15 ? 15 : req->method_len), req->method);
 	new_request_id(&c);
 	tr_response_header(resp, "opc-request-id", c.request_id);
 
@@ -597,8 +760,12 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 		    workload_tags(&c) < 0)
 			goto out;
 	}
+	if (!match->public && audit_request(&c) < 0)
+		goto out;
 	match->fn(&c);
 out:
+	if (match == NULL || !match->public)
+		audit_response(&c);
 	for (i = 0; i < c.nparams; i++)
 		tr_free(c.param[i]);
 	for (i = 0; i < c.nquery; i++) {

@@ -187,6 +187,8 @@ int tr_cli_call(struct cli_ctx *ctx, enum cli_svc svc, const char *method,
     json_t **data_out, tresor_response **resp_out);
 /* Read a --from-json / JSON option value (text or file://).  0/EINVAL. */
 int tr_cli_json_value(json_t **out, const char *text, const char *flag);
+/* Compact JSON text of `v` in a tr_malloc'd string (NULL: no memory). */
+char *tr_cli_json_text(const json_t *v);
 /* Ask y/N on the terminal (stderr prompt, stdin answer). */
 bool tr_cli_confirm(const char *question);
 
@@ -206,18 +208,14 @@ void tr_cli_snake(char *out, size_t cap, const char *op);
 void tr_cli_print_table(FILE *f, const json_t *data);
 
 /* cli_custom.c */
-int tr_cli_run_bundle_get(struct cli_ctx *ctx);
-int tr_cli_run_group_add_user(struct cli_ctx *ctx);
 int tr_cli_run_group_remove_user(struct cli_ctx *ctx);
 int tr_cli_run_group_list_users(struct cli_ctx *ctx);
 int tr_cli_run_user_list_groups(struct cli_ctx *ctx);
 int tr_cli_run_api_key_upload(struct cli_ctx *ctx);
-int tr_cli_run_simulate(struct cli_ctx *ctx);
-int tr_cli_run_lint(struct cli_ctx *ctx);
 int tr_cli_run_rp_token(struct cli_ctx *ctx);
 int tr_cli_run_agent(struct cli_ctx *ctx);
 int tr_cli_check_create_base64(struct cli_ctx *ctx);
-int tr_cli_check_update_base64(struct cli_ctx *ctx);
+int tr_cli_check_lint(struct cli_ctx *ctx);
 
 /* cli_doctor.c */
 int tr_cli_run_doctor_secret(struct cli_ctx *ctx);

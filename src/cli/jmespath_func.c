@@ -229,7 +229,6 @@ fn_avg(struct tr_jp_ctx *ctx, const struct tr_jp_arg *a, size_t n,
 	size_t len = json_array_size(a[0].v), i;
 	long double sum = 0;
 	double d;
-	json_t *v;
 
 	if (len == 0)
 		return give(json_null(), out);
@@ -239,19 +238,18 @@ fn_avg(struct tr_jp_ctx *ctx, const struct tr_jp_arg *a, size_t n,
 	if (!isfinite(d))
 		return tr_error_set(TRESOR_EINVAL,
 		    "invalid-value: avg() out of range");
-	v = json_real(d);
-	return give(v, out);
+	return give(json_real(d), out);
 }
 
 /* ceil() and floor(): integral results are integers, as in Python. */
 static int
-round_to(const json_t *v, bool up, json_t **out)
+round_to(json_t *v, bool up, json_t **out)
 {
 	double d;
 	int rc;
 
 	if (json_is_integer(v))
-		return give(json_incref((json_t *)v), out);
+		return give(json_incref(v), out);
 	d = json_real_value(v);
 	*out = tr_jp_number_new(up ? ceil(d) : floor(d), &rc);
 	return rc;

@@ -5,7 +5,7 @@
  * A Pratt (top-down operator precedence) parser with the binding powers
  * of the reference implementation, jmespath.py, so that projections stop
  * where the specification says: a projection's right side takes every
- * token that binds at least as tightly as TR_JP_PROJECTION_STOP.
+ * token that binds at least as tightly as PROJECTION_STOP.
  * Sub-expressions, pipes, || and && are kept as n-ary nodes so that long
  * chains stay shallow.  Both the recursion of the parser and the depth of
  * the tree are bounded by TR_JMESPATH_MAX_DEPTH.  Once the whole text
@@ -45,8 +45,7 @@ static const int bp[] = {
 	[TR_JP_T_NOT] = 45,
 	[TR_JP_T_LBRACE] = 50,
 	[TR_JP_T_LBRACKET] = 55,
-	[TR_JP_T_LPAREN] = 60,
-	[TR_JP_T_GTE + 1] = 0
+	[TR_JP_T_LPAREN] = 60
 };
 
 static int expression(struct parser *p, int rbp, struct tr_jp_node **out);
@@ -245,13 +244,13 @@ expect(struct parser *p, enum tr_jp_tok type)
 /* grammar                                                          */
 /* ---------------------------------------------------------------- */
 
+static int parse_dot_rhs(struct parser *p, int rbp,
+    struct tr_jp_node **out);
+
 /*
  * What may follow a projection: nothing (a token binding below
  * PROJECTION_STOP ends it), [index], [?filter] or .rhs.
  */
-static int parse_dot_rhs(struct parser *p, int rbp,
-    struct tr_jp_node **out);
-
 static int
 parse_projection_rhs(struct parser *p, int rbp, struct tr_jp_node **out)
 {
@@ -269,6 +268,7 @@ parse_projection_rhs(struct parser *p, int rbp, struct tr_jp_node **out)
 	return unexpected(p, "'.', '[' or '|' after a projection");
 }
 
+/* [a, b, ...] once the '[' is consumed. */
 static int
 parse_mlist(struct parser *p, struct tr_jp_node **out)
 {
@@ -299,6 +299,7 @@ out:
 	return rc;
 }
 
+/* {key: a, ...} once the '{' is consumed. */
 static int
 parse_mhash(struct parser *p, struct tr_jp_node **out)
 {
@@ -352,6 +353,7 @@ out:
 	return rc;
 }
 
+/* What may follow a '.': an identifier, *, [multi-list] or {multi-hash}. */
 static int
 parse_dot_rhs(struct parser *p, int rbp, struct tr_jp_node **out)
 {
@@ -582,11 +584,7 @@ nud(struct parser *p, struct tr_jp_token *t, struct tr_jp_node **out)
 	case TR_JP_T_STAR:
 		if ((rc = node_current(&a)) < 0)
 			goto out;
-		if (cur(p)->type == TR_JP_T_RBRACKET)
-			rc = node_current(&b);
-		else
-			rc = parse_projection_rhs(p, bp[TR_JP_T_STAR], &b);
-		if (rc < 0)
+		if ((rc = parse_projection_rhs(p, bp[TR_JP_T_STAR], &b)) < 0)
 			goto out;
 		rc = node_make(TR_JP_N_VPROJECT, a, b, &n);
 		a = NULL;

@@ -21,6 +21,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/keystore.h"
+#include "crypto/sign.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/rand.h"
@@ -458,6 +459,24 @@ tr_keystore_decrypt(struct tr_keystore *ks, const struct tr_keyref *key,
 		return rc;
 	rc = tr_aead_open(out, e->material->ptr, e->material->len, aad, aadlen,
 	    blob, bloblen);
+	entry_release(ks, e);
+	return rc;
+}
+
+int
+tr_keystore_sign(struct tr_keystore *ks, const struct tr_keyref *key,
+    const char *alg, const void *msg, size_t len, bool is_digest,
+    unsigned char **sig_out, size_t *siglen_out)
+{
+	struct cache_entry *e = NULL;
+	int rc;
+
+	*sig_out = NULL;
+	*siglen_out = 0;
+	if ((rc = material_get(ks, key, &e)) < 0)
+		return rc;
+	rc = tr_sign_soft(e->material, alg, msg, len, is_digest, sig_out,
+	    siglen_out);
 	entry_release(ks, e);
 	return rc;
 }

@@ -96,6 +96,15 @@ int tr_keystore_decrypt(struct tr_keystore *ks, const struct tr_keyref *key,
     struct tr_secret **out);
 
 /*
+ * Sign with the RSA or ECDSA master key version `key` (software
+ * protection): OCI's algorithm names, RAW messages or DIGESTs (see
+ * crypto/sign.h).  The signature is a new allocation (tr_free).
+ */
+int tr_keystore_sign(struct tr_keystore *ks, const struct tr_keyref *key,
+    const char *alg, const void *msg, size_t len, bool is_digest,
+    unsigned char **sig_out, size_t *siglen_out);
+
+/*
  * HMAC-SHA256 under a key derived from the root key for `purpose`; used
  * to compare secret contents without keeping them (the reuse rule).
  */

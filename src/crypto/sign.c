@@ -62,6 +62,8 @@ tr_sign_digest(const struct tr_sign_alg *a, const void *msg, size_t len,
 	const EVP_MD *md;
 	unsigned int n = 0;
 
+	if (msg == NULL && len > 0)
+		return tr_error_set(TRESOR_EINVAL, "no message");
 	if (is_digest) {
 		if (len != a->hash_len)
 			return tr_error_set(TRESOR_EINVAL,

@@ -28,6 +28,7 @@
 #include "crypto/keystore.h"
 #include "crypto/x509ca.h"
 #include "daemon/daemon.h"
+#include "http/audit.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "util/alloc.h"
@@ -118,6 +119,12 @@ thread_fini(void *state)
 	tr_api_thread_free(state);
 }
 
+static int
+audit_sink(void *payload, json_t *record, bool sync)
+{
+	return tr_audit_write(payload, record, sync);
+}
+
 static void
 handle(void *state, const struct tr_request *req, struct tr_response *resp)
 {
@@ -142,7 +149,10 @@ serve_usage(FILE *f)
 	    "  --maintenance-interval SEC  how often due deletions and "
 	    "rotations run (default 60)\n"
 	    "  --enable-test-clock endpoints that move the clock and run "
-	    "maintenance (tests only)\n");
+	    "maintenance (tests only)\n"
+	    "  --audit-log PATH    the audit log (default DIR/audit.log)\n"
+	    "  --audit-max-bytes N rotate the audit log past N bytes "
+	    "(default 256 MiB; 0: never)\n");
 }
 
 /* Split "host:port" or "[v6]:port". */
@@ -248,6 +258,8 @@ tr_daemon_serve(int argc, char **argv)
 		{ "token-ttl", required_argument, NULL, 't' },
 		{ "maintenance-interval", required_argument, NULL, 'M' },
 		{ "enable-test-clock", no_argument, NULL, 'C' },
+		{ "audit-log", required_argument, NULL, 'A' },
+		{ "audit-max-bytes", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -262,6 +274,10 @@ tr_daemon_serve(int argc, char **argv)
 	char host[INET6_ADDRSTRLEN + 1], path[PATH_MAX], dir[PATH_MAX];
 	bool insecure = false;
 	uint64_t threads = 0, token_ttl = 3600, maint = 60;
+	uint64_t audit_max = (uint64_t)256 * 1024 * 1024;
+	const char *audit_path = NULL;
+	char audit_buf[PATH_MAX];
+	struct tr_audit *audit = NULL;
 	pthread_t maint_thread;
 	bool maint_started = false;
 	uint16_t port = 0;
@@ -272,7 +288,7 @@ tr_daemon_serve(int argc, char **argv)
 	memset(&hc, 0, sizeof(hc));
 	sc.env.region = TR_DEFAULT_REGION;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:M:Ch", longopts,
+	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:M:CA:B:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -309,6 +325,15 @@ tr_daemon_serve(int argc, char **argv)
 			break;
 		case 'C':
 			sc.env.test_clock = true;
+			break;
+		case 'A':
+			audit_path = optarg;
+			break;
+		case 'B':
+			if (tr_parse_u64(optarg, strlen(optarg), 0,
+			    (uint64_t)1 << 40, &audit_max) < 0)
+				return tr_daemon_fail("--audit-max-bytes must be"
+				    " a number of bytes (0: never rotate)");
 			break;
 		case 't':
 			if (tr_parse_u64(optarg, strlen(optarg), 60, 86400,
@@ -375,6 +400,17 @@ tr_daemon_serve(int argc, char **argv)
 		goto out;
 	}
 	tr_store_close(probe);
+	if (audit_path == NULL) {
+		(void)snprintf(audit_buf, sizeof(audit_buf), "%s/audit.log",
+		    dir);
+		audit_path = audit_buf;
+	}
+	if (tr_audit_open(&audit, audit_path, (size_t)audit_max) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+	sc.env.audit = audit_sink;
+	sc.env.audit_payload = audit;
 	if (tr_token_issuer_new(&issuer, ks, (int64_t)token_ttl) < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
@@ -431,6 +467,7 @@ tr_daemon_serve(int argc, char **argv)
 	tr_log_info("stopped");
 	rc = 0;
 out:
+	tr_audit_close(audit);
 	tr_ca_free(ca);
 	tr_token_issuer_free(issuer);
 	tr_keystore_free(ks);

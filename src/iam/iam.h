@@ -22,6 +22,8 @@
 
 #include "util/buf.h"
 
+struct tr_principal;
+
 /* Longest policy statement and matching rule accepted, in bytes. */
 #define TR_IAM_STATEMENT_MAX 4096
 #define TR_IAM_RULE_MAX 4096
@@ -113,6 +115,14 @@ bool tr_iam_world_secret_reads_require_key_use(const struct tr_iam_world *w);
  * `out`.
  */
 int tr_iam_world_problems(const struct tr_iam_world *w, struct tr_buf *out);
+
+/*
+ * The names of the groups (users) or dynamic groups (workloads) the
+ * principal belongs to, up to `max`, borrowed from the world; returns
+ * how many.  For the audit record.
+ */
+size_t tr_iam_world_principal_groups(const struct tr_iam_world *w,
+    const struct tr_principal *p, const char **names, size_t max);
 
 /*
  * True when compartment `id` is `ancestor` or lies below it.  Both are

@@ -1030,3 +1030,27 @@ tr_iam_world_problems(const struct tr_iam_world *w, struct tr_buf *out)
 			    "rule: %s\n", w->dgs[i].name, w->dgs[i].error);
 	return tr_buf_error(out);
 }
+
+size_t
+tr_iam_world_principal_groups(const struct tr_iam_world *w,
+    const struct tr_principal *p, const char **names, size_t max)
+{
+	json_t *tags = NULL;
+	size_t lo, hi, i, n = 0;
+
+	if (p->kind == TR_PRINCIPAL_USER) {
+		tr_iam_world_user_range(w, p->id, &lo, &hi);
+		for (i = lo; i < hi && n < max; i++)
+			if (w->members[i].group < w->ngroups)
+				names[n++] = w->groups[w->members[i].group].name;
+		return n;
+	}
+	if (p->defined_tags_json != NULL)
+		tags = json_loads(p->defined_tags_json, 0, NULL);
+	for (i = 0; i < w->ndgs && n < max; i++)
+		if (w->dgs[i].rule != NULL &&
+		    tr_iam_rule_match(w->dgs[i].rule, p, tags))
+			names[n++] = w->dgs[i].name;
+	json_decref(tags);
+	return n;
+}

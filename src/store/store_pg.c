@@ -183,10 +183,10 @@ static const char *const stmt_sql[S_COUNT] = {
 
 /* The dump, table by table, in the order store.h promises. */
 static const char *const dump_sql[] = {
-	"SELECT " OBJ_COLS " FROM objects ORDER BY id",
-	"SELECT " SV_COLS " FROM secret_versions ORDER BY secret_id, number",
-	"SELECT " KV_COLS " FROM key_versions ORDER BY id",
-	"SELECT " RT_COLS " FROM retry_tokens ORDER BY key",
+	("SELECT " OBJ_COLS " FROM objects ORDER BY id"),
+	("SELECT " SV_COLS " FROM secret_versions ORDER BY secret_id, number"),
+	("SELECT " KV_COLS " FROM key_versions ORDER BY id"),
+	("SELECT " RT_COLS " FROM retry_tokens ORDER BY key"),
 	"SELECT key, value FROM meta ORDER BY key",
 };
 
@@ -197,7 +197,7 @@ static const char *const dump_sql[] = {
 #define RECONNECT_MS 1000		/* at most one attempt a second */
 #define STATEMENT_TIMEOUT_MS 5000	/* unless the DBA set one */
 #define IDLE_TXN_TIMEOUT_MS 60000
-#define CLIENT_GRACE_MS 2000		/* past statement_timeout */
+#define CLIENT_GRACE_MS 1000		/* past statement_timeout */
 #define DEFAULT_WAIT_MS 30000		/* with no statement_timeout */
 #define DUMP_BATCH 256
 #define MAX_PARAMS 24
@@ -218,7 +218,7 @@ static const char *const conn_kw[] = {
 };
 #define CONN_DBNAME 7		/* the caller's conninfo goes here */
 static const char *const conn_val[] = {
-	"2", "1", "10", "3", "3", "10000", "tresord", NULL, "UTF8", NULL
+	"2", "1", "5", "2", "3", "10000", "tresord", NULL, "UTF8", NULL
 };
 #define CONN_NKW (sizeof(conn_kw) / sizeof(conn_kw[0]))
 
@@ -390,7 +390,7 @@ pg_error(struct pg_store *s, const PGresult *res, const char *what)
 	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
 		return tr_error_set(TRESOR_EPRECOND,
 		    "%s: a concurrent change got in the way; try again", what);
-	if (strcmp(state, "57014") == 0)
+	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0)
 		return tr_error_set(TRESOR_EUNAVAIL,
 		    "%s: the database took too long", what);
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
@@ -400,8 +400,8 @@ pg_error(struct pg_store *s, const PGresult *res, const char *what)
 		 * failover: start afresh (target_session_attrs finds the
 		 * primary).
 		 */
-		rc = tr_error_set(TRESOR_EUNAVAIL, "%s: database unavailable: %s",
-		    what, msg);
+		rc = tr_error_set(TRESOR_EUNAVAIL,
+		    "%s: database unavailable: %s", what, msg);
 		drop(s);
 		return rc;
 	}
@@ -1027,7 +1027,8 @@ attr_key_ok(const char *k)
 		return false;
 	for (i = 0; k[i] != '\0'; i++)
 		if (!((k[i] >= 'a' && k[i] <= 'z') ||
-		    (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9')))
+		    (k[i] >= 'A' && k[i] <= 'Z') ||
+		    (k[i] >= '0' && k[i] <= '9')))
 			return false;
 	return true;
 }
@@ -1094,8 +1095,9 @@ pg_obj_list(struct tr_store *base, struct tr_obj **items_out, size_t *n_out,
 			continue;
 		p_text(&p, f->attr_key[i]);
 		p_text(&p, f->attr_value[i]);
-		tr_buf_addf(sql, " AND (attrs::jsonb ->> $%d::text) = $%d::text",
-		    p.n - 1, p.n);
+		tr_buf_addf(sql,
+		    " AND (attrs::jsonb ->> $%d::text) = $%d::text", p.n - 1,
+		    p.n);
 	}
 	if (pg->has_after) {
 		if (pg->sort_by == TR_SORT_NAME) {
@@ -1478,7 +1480,8 @@ commit(struct pg_store *s)
 	if ((rc = run_sql(s, &res, "COMMIT", NULL, "commit")) < 0)
 		return rc;
 	if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
-		rc = tr_error_set(TRESOR_EIO, "the transaction was rolled back");
+		rc = tr_error_set(TRESOR_EIO,
+		    "the transaction was rolled back");
 	PQclear(res);
 	return rc;
 }
@@ -1784,7 +1787,8 @@ pg_poll_notify(struct tr_store *base, int timeout_ms, char **channel_out,
 		left = (deadline < s->retry_at ? deadline : s->retry_at) -
 		    tr_mono_ms();
 		if (rc == TRESOR_EUNAVAIL && left > 0)
-			(void)poll(NULL, 0, left > INT_MAX ? INT_MAX : (int)left);
+			(void)poll(NULL, 0, left > INT_MAX ? INT_MAX :
+			    (int)left);
 		return rc;
 	}
 	for (;;) {

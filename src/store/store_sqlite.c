@@ -1248,18 +1248,18 @@ sq_unlock(struct tr_store *base, uint64_t key)
 
 /* The dump, table by table, in the order store.h promises. */
 static const char *const sq_dump_sql[] = {
-	"SELECT id, type, tenancy_id, compartment_id, parent_id, name, state,"
-	" etag, time_created, time_of_deletion, seq, attrs FROM objects"
-	" ORDER BY id",
-	"SELECT secret_id, number, name, stages, state, time_created,"
+	("SELECT id, type, tenancy_id, compartment_id, parent_id, name,"
+	" state, etag, time_created, time_of_deletion, seq, attrs"
+	" FROM objects ORDER BY id"),
+	("SELECT secret_id, number, name, stages, state, time_created,"
 	" time_of_deletion, time_of_expiry, key_version_id, wrapped_dek,"
 	" content, content_mac, attrs FROM secret_versions"
-	" ORDER BY secret_id, number",
-	"SELECT id, key_id, vault_id, compartment_id, state, time_created,"
-	" time_of_deletion, seq, wrapped, public_pem, attrs FROM key_versions"
-	" ORDER BY id",
-	"SELECT key, body_hash, status, response, etag, time_created"
-	" FROM retry_tokens ORDER BY key",
+	" ORDER BY secret_id, number"),
+	("SELECT id, key_id, vault_id, compartment_id, state, time_created,"
+	" time_of_deletion, seq, wrapped, public_pem, attrs"
+	" FROM key_versions ORDER BY id"),
+	("SELECT key, body_hash, status, response, etag, time_created"
+	" FROM retry_tokens ORDER BY key"),
 	"SELECT key, value FROM meta ORDER BY key",
 };
 

@@ -9,18 +9,25 @@
 #                                   the connection string
 #   tests/pg/pg.sh stop DIR         stop it (fast shutdown)
 #   tests/pg/pg.sh run CMD [ARG...] a fresh cluster in a new temporary
-#                                   directory on a free port, CMD run with
-#                                   TRESOR_TEST_PG (connection string),
-#                                   TRESOR_TEST_PG_DIR, _PORT and _SH set,
-#                                   then the cluster is removed; exits 77
-#                                   (skip) when PostgreSQL is not installed
+#                                   directory on a free port; CMD runs
+#                                   with TRESOR_TEST_PG (a connection
+#                                   string) and TRESOR_TEST_PG_DIR, _PORT,
+#                                   _BIN and _SH set, then the cluster is
+#                                   removed; exits 77 (skip) when
+#                                   PostgreSQL is not installed
 #
 # The server refuses to run as root, so as root it runs as the system
 # user tresor-pg (created when missing) or else postgres.  Loopback
 # connections are trusted: the cluster lives only as long as a test.
 set -u
 
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+# Debian's server binaries; the newest installed version unless PGBIN says
+if [ -z "${PGBIN:-}" ]; then
+	PGBIN=/usr/lib/postgresql/15/bin
+	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
+		PGBIN=$d
+	done
+fi
 SUPERUSER=tresor
 
 die() {
@@ -130,7 +137,7 @@ run() {
 	done
 	[ -n "$port" ] || die "could not start PostgreSQL"
 	TRESOR_TEST_PG=$(dsn "$port") TRESOR_TEST_PG_DIR=$dir \
-	    TRESOR_TEST_PG_PORT=$port \
+	    TRESOR_TEST_PG_PORT=$port TRESOR_TEST_PG_BIN=$PGBIN \
 	    TRESOR_TEST_PG_SH=$(cd "$(dirname "$0")" && pwd)/$(basename "$0") \
 	    "$@"
 	rc=$?

@@ -248,6 +248,75 @@ test_concurrent_updates_keep_versions_unique(void **state)
 	    "conflicts\n", WRITERS, WRITERS * UPDATES, retries);
 }
 
+/* Bump the counter object's seq UPDATES times, etag compared. */
+static void *
+counter_main(void *arg)
+{
+	struct writer *w = arg;
+	struct tr_store *st = NULL;
+	struct tr_obj o;
+	char old[TR_ETAG_MAX];
+	int i = 0, rc;
+
+	w->rc = tr_store_pg_open(&st, w->where, false);
+	(void)pthread_barrier_wait(w->go);
+	if (w->rc < 0)
+		return NULL;
+	while (i < UPDATES) {
+		if ((rc = st->ops->obj_get(st, &o, "ocid1.vault.counter",
+		    "vault")) < 0) {
+			w->rc = rc;
+			break;
+		}
+		(void)snprintf(old, sizeof(old), "%s", o.etag);
+		(void)tr_store_new_etag(o.etag);
+		o.seq++;
+		rc = put(st, &o, old);
+		tr_obj_dispose(&o);
+		if (rc == 0) {
+			i++;
+		} else if (rc == TRESOR_EPRECOND) {
+			w->retries++;
+		} else {
+			w->rc = rc;
+			break;
+		}
+	}
+	tr_store_close(st);
+	return NULL;
+}
+
+static void
+test_etag_compare_and_swap_loses_no_update(void **state)
+{
+	struct fixture *f = *state;
+	struct writer w[WRITERS];
+	pthread_t th[WRITERS];
+	pthread_barrier_t go;
+	struct tr_obj o, got;
+	int a;
+
+	mk(&o, "vault", "ocid1.vault.counter", "", "c", 1);
+	assert_int_equal(put(f->st, &o, NULL), 0);
+	pthread_barrier_init(&go, NULL, WRITERS);
+	for (a = 0; a < WRITERS; a++) {
+		memset(&w[a], 0, sizeof(w[a]));
+		w[a].where = f->where;
+		w[a].go = &go;
+		w[a].idx = a;
+		assert_int_equal(pthread_create(&th[a], NULL, counter_main,
+		    &w[a]), 0);
+	}
+	for (a = 0; a < WRITERS; a++) {
+		pthread_join(th[a], NULL);
+		assert_int_equal(w[a].rc, 0);
+	}
+	pthread_barrier_destroy(&go);
+	assert_int_equal(f->st->ops->obj_get(f->st, &got, o.id, NULL), 0);
+	assert_int_equal(got.seq, WRITERS * UPDATES);
+	tr_obj_dispose(&got);
+}
+
 struct racer {
 	const char *where;
 	pthread_barrier_t *go;
@@ -541,6 +610,7 @@ test_advisory_locks_across_connections(void **state)
 	struct fixture *f = *state;
 	struct tr_store *b = NULL;
 	bool got = false;
+	int i;
 
 	assert_int_equal(tr_store_pg_open(&b, f->where, false), 0);
 	assert_int_equal(f->st->ops->try_lock(f->st, 0xfeedfacecafeULL,
@@ -563,10 +633,17 @@ test_advisory_locks_across_connections(void **state)
 	/* a key with the top bit set is a key like any other */
 	assert_int_equal(b->ops->try_lock(b, UINT64_MAX, &got), 0);
 	assert_true(got);
-	/* a node that goes away lets go */
+	/*
+	 * A node that goes away lets go, once its server process has
+	 * ended: soon, though not at the instant the client hangs up.
+	 */
 	tr_store_close(b);
-	assert_int_equal(f->st->ops->try_lock(f->st, 0xfeedfacecafeULL,
-	    &got), 0);
+	for (i = 0, got = false; i < 40 && !got; i++) {
+		assert_int_equal(f->st->ops->try_lock(f->st,
+		    0xfeedfacecafeULL, &got), 0);
+		if (!got)
+			usleep(50 * 1000);
+	}
 	assert_true(got);
 	assert_int_equal(f->st->ops->try_lock(f->st, UINT64_MAX, &got), 0);
 	assert_true(got);
@@ -746,7 +823,7 @@ test_frozen_server_never_hangs(void **state)
 	took = mono_ms() - t0;
 	(void)kill(pid, SIGCONT);
 	/* statement_timeout plus the client's grace, not forever */
-	assert_true(took >= 2500 && took < 5000);
+	assert_true(took >= 1500 && took < 4000);
 	assert_int_equal(st->ops->obj_get(st, &got, o.id, NULL), 0);
 	tr_obj_dispose(&got);
 	tr_store_close(st);
@@ -931,6 +1008,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_concurrent_updates_keep_versions_unique, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_etag_compare_and_swap_loses_no_update, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_concurrent_creates_one_wins, setup, teardown),
