@@ -19,6 +19,7 @@
 #include "util/request.h"
 
 struct tr_ca;
+struct tr_usage;
 struct tr_keystore;
 struct tr_store;
 struct tr_token_issuer;
@@ -34,6 +35,7 @@ struct tr_api_env {
 					 * NULL to derive it from Host */
 	const char *region;
 	bool test_clock;		/* /tresor/v1/testing/... enabled */
+	struct tr_usage *usage;		/* metering, or NULL */
 	/*
 	 * The audit sink (may be NULL): called with a record (a JSON
 	 * object, borrowed) before a request runs (sync false) and after it
@@ -51,6 +53,15 @@ struct tr_api_thread;
 /* Per-thread state; open one in each serving thread. */
 int tr_api_thread_new(struct tr_api_thread **out, struct tr_api_env *env);
 void tr_api_thread_free(struct tr_api_thread *t);
+/* The thread's store connection (borrowed). */
+struct tr_store *tr_api_thread_store(struct tr_api_thread *t);
+
+/* Usage metering (usage.c): counts in memory, flushed into the store. */
+int tr_usage_new(struct tr_usage **out);
+void tr_usage_free(struct tr_usage *u);
+void tr_usage_count(struct tr_usage *u, const char *kind, const char *tenancy,
+    const char *principal, const char *target);
+int tr_usage_flush(struct tr_usage *u, struct tr_store *st);
 
 /*
  * Carry out every scheduled job due at `now` (deletions, rotations);

@@ -61,6 +61,7 @@ struct tr_api_ctx {
 	char *principal_tags;		/* a workload's defined tags, JSON */
 	char missing_permission[64];	/* of the last denial, for audit */
 	const char *method;		/* for the audit record */
+	char usage_target[TR_ID_MAX];	/* secret read, for metering */
 };
 
 typedef void (*tr_api_handler_fn)(struct tr_api_ctx *c);
@@ -303,6 +304,7 @@ void tr_api_cancel_key_deletion(struct tr_api_ctx *c);
 void tr_api_create_key_version(struct tr_api_ctx *c);
 void tr_api_list_key_versions(struct tr_api_ctx *c);
 void tr_api_get_key_version(struct tr_api_ctx *c);
+void tr_api_rewrap_secrets(struct tr_api_ctx *c);
 /*
  * Load key `id` and its current version.  `vault_id` (when not NULL)
  * must match.  Answers 404 and returns a negative code when absent.
@@ -382,6 +384,7 @@ void tr_api_get_settings(struct tr_api_ctx *c);
 void tr_api_update_settings(struct tr_api_ctx *c);
 void tr_api_test_clock(struct tr_api_ctx *c);
 void tr_api_test_maintenance(struct tr_api_ctx *c);
+void tr_api_get_usage(struct tr_api_ctx *c);
 
 /* secret_change.c: one change to a secret and its versions */
 struct tr_version_req {

@@ -13,11 +13,14 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "crypto/envelope.h"
 #include "crypto/keystore.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/ocid.h"
+#include "util/parse.h"
+#include "util/secret.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 #define CAS_RETRIES 8
@@ -828,4 +831,167 @@ tr_api_get_key_version(struct tr_api_ctx *c)
 		tr_api_send_json(c, 200, key_version_json(&kv, false));
 	tr_key_version_dispose(&kv);
 	tr_obj_dispose(&k);
+}
+
+/* ---------------------------------------------------------------- */
+/* re-wrapping secret versions under the newest key version          */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Re-wrap the data keys of one secret's versions made under older
+ * versions of `key` so they use `cur`; the secret's etag guards the
+ * batch against concurrent changes.  Adds to *done; stops at *budget.
+ */
+static int
+rewrap_secret(struct tr_api_ctx *c, struct tr_obj *s,
+    const struct tr_key_version *cur, size_t *done, size_t *budget,
+    size_t *remaining)
+{
+	struct tr_secret_version *vs = NULL;
+	struct tr_store_write *w = NULL;
+	struct tr_key_version from;
+	struct tr_keyref fr, to = { cur->id, cur->wrapped, cur->wrapped_len };
+	unsigned char *nw = NULL;
+	char old[TR_ETAG_MAX];
+	size_t n = 0, i, k = 0, nwlen, ndone = 0;
+	int rc;
+
+	memset(&from, 0, sizeof(from));
+	if ((rc = c->st->ops->sv_list(c->st, &vs, &n, s->id, true)) < 0)
+		return rc;
+	w = tr_calloc(n + 1, sizeof(*w));
+	if (w == NULL) {
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(vs[i].key_version_id, cur->id) == 0 ||
+		    vs[i].wrapped_dek == NULL)
+			continue;
+		if (*budget == 0) {
+			(*remaining)++;
+			continue;
+		}
+		if (strcmp(from.id, vs[i].key_version_id) != 0) {
+			tr_key_version_dispose(&from);
+			if ((rc = c->st->ops->kv_get(c->st, &from,
+			    vs[i].key_version_id)) < 0)
+				goto out;
+		}
+		fr.version_id = from.id;
+		fr.wrapped = from.wrapped;
+		fr.wrapped_len = from.wrapped_len;
+		if ((rc = tr_envelope_rewrap(c->t->env->ks, &fr, &to, s->id,
+		    vs[i].number, vs[i].wrapped_dek, vs[i].wrapped_dek_len, &nw,
+		    &nwlen)) < 0)
+			goto out;
+		tr_freezero(vs[i].wrapped_dek, vs[i].wrapped_dek_len);
+		vs[i].wrapped_dek = nw;
+		vs[i].wrapped_dek_len = nwlen;
+		nw = NULL;
+		(void)snprintf(vs[i].key_version_id,
+		    sizeof(vs[i].key_version_id), "%s", cur->id);
+		w[k].kind = TR_W_SV_UPDATE;
+		w[k++].sv = &vs[i];
+		ndone++;
+		(*budget)--;
+	}
+	if (k == 0)
+		goto out;
+	(void)snprintf(old, sizeof(old), "%s", s->etag);
+	if ((rc = tr_store_new_etag(s->etag)) < 0)
+		goto out;
+	w[k].kind = TR_W_OBJ_PUT;
+	w[k].obj = s;
+	w[k++].expect_etag = old;
+	if ((rc = c->st->ops->apply(c->st, w, k)) < 0)
+		goto out;
+	*done += ndone;
+out:
+	tr_free(nw);
+	tr_free(w);
+	tr_key_version_dispose(&from);
+	tr_secret_version_list_free(vs, n);
+	return rc;
+}
+
+void
+tr_api_rewrap_secrets(struct tr_api_ctx *c)
+{
+	static const char *const perms[] = { "KEY_ROTATE", NULL };
+	struct tr_api_target t = { 0 };
+	struct tr_obj_filter f = { 0 };
+	struct tr_page pg = { 0 };
+	struct tr_key_version cur;
+	struct tr_obj key, *items = NULL;
+	const char *lim = tr_api_query(c, "limit");
+	char after[TR_ID_MAX];
+	size_t n = 0, i, done = 0, remaining = 0, budget = 100;
+	uint64_t v;
+	bool more = true;
+	int rc = 0, attempt;
+
+	if (lim != NULL) {
+		if (tr_parse_u64(lim, strlen(lim), 1, 10000, &v) < 0) {
+			tr_api_error(c, 400, "InvalidParameter",
+			    "query parameter 'limit' must be 1 to 10000");
+			return;
+		}
+		budget = (size_t)v;
+	}
+	if (tr_api_load_key(c, &key, &cur, c->param[0], NULL) < 0)
+		return;
+	t.compartment_id = key.compartment_id;
+	t.vault_id = key.parent_id;
+	t.key_id = key.id;
+	if (tr_api_authorize(c, &t, perms, "key") < 0)
+		goto out;
+	f.type = "vaultsecret";
+	f.tenancy_id = key.tenancy_id;
+	f.parent_id = key.parent_id;
+	f.hide_deleted = true;
+	f.attr_key[0] = "keyId";
+	f.attr_value[0] = key.id;
+	pg.limit = 200;
+	while (more) {
+		if ((rc = c->st->ops->obj_list(c->st, &items, &n, &more, &f,
+		    &pg)) < 0)
+			goto fail;
+		for (i = 0; i < n; i++) {
+			for (attempt = 0; attempt < 8; attempt++) {
+				rc = rewrap_secret(c, &items[i], &cur, &done,
+				    &budget, &remaining);
+				if (rc != TRESOR_EPRECOND)
+					break;
+				/* changed meanwhile: read it again */
+				tr_obj_dispose(&items[i]);
+				if ((rc = c->st->ops->obj_get(c->st, &items[i],
+				    items[i].id, "vaultsecret")) < 0)
+					break;
+			}
+			if (rc < 0)
+				goto fail;
+		}
+		if (n > 0) {
+			pg.has_after = true;
+			pg.after_time = items[n - 1].time_created;
+			(void)snprintf(after, sizeof(after), "%s",
+			    items[n - 1].id);
+			pg.after_id = after;
+		}
+		tr_obj_list_free(items, n);
+		items = NULL;
+		n = 0;
+	}
+	tr_api_send_json(c, 200, json_pack("{s:s, s:s, s:I, s:I, s:b}",
+	    "keyId", key.id, "keyVersionId", cur.id, "rewrapped",
+	    (json_int_t)done, "remaining", (json_int_t)remaining, "complete",
+	    remaining == 0));
+	goto out;
+fail:
+	tr_api_error_rc(c, rc, "re-wrapping failed");
+out:
+	tr_obj_list_free(items, n);
+	tr_key_version_dispose(&cur);
+	tr_obj_dispose(&key);
 }

@@ -173,6 +173,11 @@ static const struct route routes[] = {
 	    "GetTenancySettings", tr_api_get_settings, false },
 	{ SCOPE_ROOT, "PUT", { "tresor", "v1", "settings" },
 	    "UpdateTenancySettings", tr_api_update_settings, false },
+	{ SCOPE_ROOT, "POST", { "tresor", "v1", "keys", "*", "actions",
+	    "rewrapSecretVersions" }, "RewrapSecretVersions",
+	    tr_api_rewrap_secrets, false },
+	{ SCOPE_ROOT, "GET", { "tresor", "v1", "usage" }, "GetUsage",
+	    tr_api_get_usage, false },
 	{ SCOPE_ROOT, "PUT", { "tresor", "v1", "testing", "clock" },
 	    "TestingClock", tr_api_test_clock, false },
 	{ SCOPE_ROOT, "POST", { "tresor", "v1", "testing", "maintenance" },
@@ -254,6 +259,12 @@ tr_api_thread_new(struct tr_api_thread **out, struct tr_api_env *env)
 	tr_auth_set_token_issuer(t->auth, env->issuer);
 	*out = t;
 	return 0;
+}
+
+struct tr_store *
+tr_api_thread_store(struct tr_api_thread *t)
+{
+	return t->store;
 }
 
 void
@@ -597,6 +608,34 @@ audit_response(struct tr_api_ctx *c)
 	}
 }
 
+/* Count secret retrievals and KMS operations for the usage report. */
+static void
+meter(struct tr_api_ctx *c)
+{
+	static const char *const kms_ops[] = { "Encrypt", "Decrypt",
+		"GenerateDataEncryptionKey", "Sign", "Verify", NULL };
+	const char *kid;
+	size_t i;
+
+	if (c->t->env->usage == NULL || !c->authenticated ||
+	    c->resp->status < 200 || c->resp->status > 299 ||
+	    c->operation == NULL)
+		return;
+	if (c->usage_target[0] != '\0') {
+		tr_usage_count(c->t->env->usage, "retrieval",
+		    c->principal.tenancy_id, c->principal.id, c->usage_target);
+		return;
+	}
+	for (i = 0; kms_ops[i] != NULL; i++) {
+		if (strcmp(c->operation, kms_ops[i]) != 0)
+			continue;
+		kid = json_string_value(json_object_get(c->body, "keyId"));
+		tr_usage_count(c->t->env->usage, "kms",
+		    c->principal.tenancy_id, c->principal.id, kid);
+		return;
+	}
+}
+
 /* ---------------------------------------------------------------- */
 /* dispatch                                                         */
 /* ---------------------------------------------------------------- */
@@ -766,6 +805,7 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 out:
 	if (match == NULL || !match->public)
 		audit_response(&c);
+	meter(&c);
 	for (i = 0; i < c.nparams; i++)
 		tr_free(c.param[i]);
 	for (i = 0; i < c.nquery; i++) {

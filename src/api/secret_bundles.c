@@ -177,6 +177,7 @@ send_bundle(struct tr_api_ctx *c, const struct tr_obj *s,
 	a = tr_api_attrs(s->attrs);
 	tr_api_copy_member(o, a, "metadata");
 	c->resp->body_is_secret = true;
+	(void)snprintf(c->usage_target, sizeof(c->usage_target), "%s", s->id);
 	tr_api_set_etag(c, s->etag);
 	tr_api_send_json(c, 200, o);
 	o = NULL;

@@ -828,7 +828,9 @@ tr_api_update_secret(struct tr_api_ctx *c)
 	struct tr_obj s, key, out, oldjob, newjob;
 	struct tr_secret *pt = NULL;
 	const json_t *content, *cvn;
-	const char *desc, *kid;
+	const char *desc, *kid, *im;
+	char ifm[TR_ETAG_MAX];
+	size_t imlen;
 	json_t *attrs = NULL, *upd = NULL;
 	bool pending = false, autogen;
 	size_t i;
@@ -936,7 +938,14 @@ tr_api_update_secret(struct tr_api_ctx *c)
 	req.pending = pending;
 	req.promote = cvn == NULL ? 0 : (uint64_t)json_integer_value(cvn);
 	req.attr_updates = upd;
-	req.if_match = s.etag;
+	/* the client's if-match, checked again inside the change */
+	im = tr_request_header(c->req, "if-match", &imlen, NULL);
+	if (im != NULL && imlen > 0 && imlen < sizeof(ifm) &&
+	    !(imlen == 1 && im[0] == '*')) {
+		memcpy(ifm, im, imlen);
+		ifm[imlen] = '\0';
+		req.if_match = ifm;
+	}
 	rc = tr_secret_change(c->st, c->t->env->ks, s.id, &req, &out, &e);
 	if (rc < 0) {
 		tr_api_change_error(c, rc, &e);

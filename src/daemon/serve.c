@@ -76,6 +76,7 @@ maintenance_main(void *arg)
 	}
 	while (!stop_flag) {
 		if (tr_mono_ms() >= next) {
+			(void)tr_usage_flush(sc->env.usage, tr_api_thread_store(t));
 			if (tr_api_maintenance(t, tr_now_ms(), &done) < 0)
 				tr_log_warn("maintenance: %s",
 				    tresor_error_last());
@@ -87,6 +88,7 @@ maintenance_main(void *arg)
 		}
 		usleep(100 * 1000);
 	}
+	(void)tr_usage_flush(sc->env.usage, tr_api_thread_store(t));
 	tr_api_thread_free(t);
 	return NULL;
 }
@@ -409,6 +411,10 @@ tr_daemon_serve(int argc, char **argv)
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
 	}
+	if (tr_usage_new(&sc.env.usage) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
 	sc.env.audit = audit_sink;
 	sc.env.audit_payload = audit;
 	if (tr_token_issuer_new(&issuer, ks, (int64_t)token_ttl) < 0) {
@@ -430,7 +436,12 @@ tr_daemon_serve(int argc, char **argv)
 	hc.host = host;
 	hc.port = port;
 	hc.threads = (unsigned int)threads;
-	hc.max_body = 1024 * 1024;
+	/*
+	 * h2o refuses bodies past this in plain text before tresor sees
+	 * them; tresor's own limits (1 MiB of JSON, 25 KiB of content)
+	 * answer in OCI's envelope well below it.
+	 */
+	hc.max_body = 16 * 1024 * 1024;
 	hc.request_timeout_ms = 10000;
 	hc.thread_init = thread_init;
 	hc.thread_fini = thread_fini;
@@ -467,6 +478,7 @@ tr_daemon_serve(int argc, char **argv)
 	tr_log_info("stopped");
 	rc = 0;
 out:
+	tr_usage_free(sc.env.usage);
 	tr_audit_close(audit);
 	tr_ca_free(ca);
 	tr_token_issuer_free(issuer);

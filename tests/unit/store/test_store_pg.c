@@ -205,6 +205,7 @@ test_concurrent_updates_keep_versions_unique(void **state)
 	struct tr_secret_version *vs = NULL;
 	struct tr_obj o, got;
 	bool seen[WRITERS][UPDATES];
+	char text[32];
 	size_t n, i;
 	int a, b, retries = 0;
 
@@ -238,8 +239,12 @@ test_concurrent_updates_keep_versions_unique(void **state)
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < n; i++) {
 		assert_int_equal(vs[i].number, i + 1);
-		assert_int_equal(sscanf((const char *)vs[i].content, "w%d-%d",
-		    &a, &b), 2);
+		/* the content is not NUL-terminated */
+		assert_true(vs[i].content_len < sizeof(text));
+		memcpy(text, vs[i].content, vs[i].content_len);
+		text[vs[i].content_len] = '\0';
+		assert_int_equal(sscanf(text, "w%d-%d", &a, &b), 2);
+		assert_true(a >= 0 && a < WRITERS && b >= 0 && b < UPDATES);
 		assert_false(seen[a][b]);
 		seen[a][b] = true;
 	}
@@ -420,6 +425,38 @@ static void
 test_concurrent_retry_claims_one_owner(void **state)
 {
 	race(*state, true);
+}
+
+/* Blobs far past a socket buffer go out and come back byte for byte. */
+static void
+test_large_blobs_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct tr_secret_version v, got;
+	struct tr_store_write w = { 0 };
+	size_t i, n = 4 * 1024 * 1024;
+	unsigned char *big = malloc(n);
+
+	assert_non_null(big);
+	for (i = 0; i < n; i++)
+		big[i] = (unsigned char)(i * 31 + (i >> 8));
+	memset(&v, 0, sizeof(v));
+	(void)snprintf(v.secret_id, sizeof(v.secret_id), "ocid1.vaultsecret.b");
+	(void)snprintf(v.key_version_id, sizeof(v.key_version_id), "kv");
+	v.number = 1;
+	v.content = big;
+	v.content_len = n;
+	v.wrapped_dek = big + 17;
+	v.wrapped_dek_len = 1000;
+	w.kind = TR_W_SV_INSERT;
+	w.sv = &v;
+	assert_int_equal(f->st->ops->apply(f->st, &w, 1), 0);
+	assert_int_equal(f->st->ops->sv_get(f->st, &got, v.secret_id, 1), 0);
+	assert_int_equal(got.content_len, n);
+	assert_memory_equal(got.content, big, n);
+	assert_memory_equal(got.wrapped_dek, big + 17, 1000);
+	tr_secret_version_dispose(&got);
+	free(big);
 }
 
 /* ---------------------------------------------------------------- */
@@ -1016,6 +1053,8 @@ main(void)
 		    test_concurrent_creates_one_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_concurrent_retry_claims_one_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_blobs_round_trip,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_lock_wait_past_statement_timeout_is_unavailable,
 		    setup, teardown),
