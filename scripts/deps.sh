@@ -8,9 +8,12 @@ want=${1:-test}
 
 build_pkgs=(build-essential pkg-config meson ninja-build
 	libh2o-evloop-dev libssl-dev libjansson-dev libsqlite3-dev
-	libbsd-dev libcurl4-openssl-dev openssl sqlite3)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev postgresql libpq-dev)
-bench_pkgs=(wrk nginx-light)
+	libbsd-dev libcurl4-openssl-dev openssl sqlite3 libp11-kit-dev libpq-dev)
+# softhsm2: the PKCS#11 token of the HSM tests (they skip without it)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev postgresql
+	softhsm2)
+# make bench: load generator, the nginx baseline, the profilers
+bench_pkgs=(wrk nginx-light linux-perf strace)
 
 pkgs=("${build_pkgs[@]}")
 case "$want" in

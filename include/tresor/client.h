@@ -52,7 +52,8 @@ TRESOR_EXTERN const char *tresor_version(void);
 
 /** Options of tresor_client_new(); initialise with the macro below. */
 typedef struct {
-	unsigned int version;		/**< TRESOR_CLIENT_OPTIONS_VERSION */
+	unsigned int version;		/**< TRESOR_CLIENT_OPTIONS_VERSION
+					     */
 	const tresor_config *config;	/**< required; borrowed, must
 					     outlive the client */
 	const char *endpoint;		/**< NULL: the configuration's */
@@ -99,9 +100,11 @@ TRESOR_EXTERN tresor_signer *tresor_client_signer(tresor_client *c);
 typedef enum {
 	TRESOR_RETRY_DEFAULT = 0, /**< GET/HEAD/DELETE and requests with a
 				       retry token: all; others: safe only */
-	TRESOR_RETRY_ALL = 1,	  /**< 429, 5xx above, connection failures */
-	TRESOR_RETRY_SAFE = 2,	  /**< only when nothing can have happened:
-				       429, 503, connection refused */
+	TRESOR_RETRY_ALL = 1,	  /**< 429, the 5xx above, connection
+				       failures */
+	TRESOR_RETRY_SAFE = 2,	  /**< only when nothing can have
+				       happened: 429, 503, connection
+				       refused */
 	TRESOR_RETRY_NEVER = 3
 } tresor_retry_mode;
 

@@ -30,7 +30,7 @@ typedef enum {
 	TRESOR_AUTH_DEFAULT = 0,	/**< $OCI_CLI_AUTH, else API key */
 	TRESOR_AUTH_API_KEY = 1,	/**< user + API key of the profile */
 	TRESOR_AUTH_RESOURCE_PRINCIPAL = 2, /**< RP 2.2 environment */
-	TRESOR_AUTH_SECURITY_TOKEN = 3	/**< profile's security_token_file */
+	TRESOR_AUTH_SECURITY_TOKEN = 3	/**< security_token_file */
 } tresor_auth_kind;
 
 /** Options of tresor_config_load(); initialise with the macro below. */
@@ -73,6 +73,14 @@ TRESOR_EXTERN int tresor_config_load(tresor_config **out,
  * @return a borrowed string, or NULL when unset
  */
 TRESOR_EXTERN const char *tresor_config_get(const tresor_config *cfg,
+    const char *name);
+
+/**
+ * Parse an authentication name as oci-cli spells it: "api_key",
+ * "resource_principal" or "security_token".
+ * @return 0 or TRESOR_EINVAL (the message lists the names)
+ */
+TRESOR_EXTERN int tresor_auth_parse(tresor_auth_kind *out,
     const char *name);
 
 /** The authentication kind in effect (never TRESOR_AUTH_DEFAULT). */

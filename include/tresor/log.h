@@ -19,7 +19,7 @@ extern "C" {
 typedef enum {
 	TRESOR_LOG_DEBUG = 0,	/**< every request attempt */
 	TRESOR_LOG_INFO = 1,	/**< retries, cache refreshes */
-	TRESOR_LOG_WARN = 2,	/**< stale data served, TTL misconfiguration */
+	TRESOR_LOG_WARN = 2,	/**< stale data served, TTL too long */
 	TRESOR_LOG_ERROR = 3	/**< a failure the caller will also see */
 } tresor_log_level;
 

@@ -26,7 +26,8 @@ typedef struct tresor_secret_bundle tresor_secret_bundle;
  */
 typedef struct {
 	unsigned int version;	  /**< TRESOR_BUNDLE_SELECTOR_VERSION */
-	const char *secret_id;	  /**< or NULL with vault_id + secret_name */
+	const char *secret_id;	  /**< or NULL with vault_id and
+				       secret_name */
 	const char *vault_id;
 	const char *secret_name;
 	const char *stage;	  /**< CURRENT, PENDING, LATEST, PREVIOUS,

@@ -28,7 +28,7 @@ typedef struct tresor_signer tresor_signer;
 /** The headers a signed request carries.  Dispose after use. */
 typedef struct {
 	char *authorization;	 /**< "Signature version=\"1\",keyId=..." */
-	char x_date[40];	 /**< RFC 7231 date; send as x-date (and date) */
+	char x_date[40];	 /**< RFC 7231 date: x-date and date */
 	char x_content_sha256[48]; /**< base64 SHA-256 of the body; "" for
 					GET, DELETE and HEAD */
 	char content_length[24]; /**< decimal body length; "" when unsigned */
@@ -56,6 +56,15 @@ TRESOR_EXTERN int tresor_signer_new(tresor_signer **out,
 TRESOR_EXTERN int tresor_signer_new_from_pem(tresor_signer **out,
     const char *key_id, const char *pem, size_t pem_len,
     const char *passphrase);
+
+/**
+ * The OCI fingerprint of the signer's public key: MD5 over its DER
+ * SubjectPublicKeyInfo, 16 lowercase hex pairs joined by ':' (what
+ * UploadApiKey answers and the profile's fingerprint must be).
+ * @param out 48 bytes, NUL-terminated
+ * @return 0 or TRESOR_EINTERNAL
+ */
+TRESOR_EXTERN int tresor_signer_fingerprint(tresor_signer *s, char *out);
 
 /** Free a signer; NULL is fine.  Key material is zeroed. */
 TRESOR_EXTERN void tresor_signer_free(tresor_signer *s);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "tresor/config.h"
 #include "tresor/errors.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -231,14 +232,15 @@ agent_key(struct tr_agent_config *c, const char *k, const char *v,
 		return set_str(&c->config_file, v, k, name, line);
 	case 2:
 		return set_str(&c->endpoint, v, k, name, line);
-	case 3:
-		if (strcmp(v, "api_key") != 0 &&
-		    strcmp(v, "resource_principal") != 0 &&
-		    strcmp(v, "security_token") != 0)
+	case 3: {
+		tresor_auth_kind kind;
+
+		if (tresor_auth_parse(&kind, v) < 0)
 			return tr_error_set(TRESOR_EINVAL, "%s, line %u: auth "
 			    "must be api_key, resource_principal or "
 			    "security_token", name, line);
 		return set_str(&c->auth, v, k, name, line);
+	}
 	case 4:
 		return set_str(&c->ca_file, v, k, name, line);
 	case 5:
@@ -471,9 +473,9 @@ tr_agent_config_parse(struct tr_agent_config *out, const char *buf,
 					goto out;
 				}
 			if (out->n == TR_AGENT_SECRETS_MAX) {
-				rc = tr_error_set(TRESOR_ETOOBIG, "%s, line %u: "
-				    "more than %d secrets", name, line,
-				    TR_AGENT_SECRETS_MAX);
+				rc = tr_error_set(TRESOR_ETOOBIG,
+				    "%s, line %u: more than %d secrets", name,
+				    line, TR_AGENT_SECRETS_MAX);
 				goto out;
 			}
 			{
@@ -503,8 +505,8 @@ tr_agent_config_parse(struct tr_agent_config *out, const char *buf,
 		}
 		eq = memchr(s, '=', (size_t)(e - s));
 		if (eq == NULL) {
-			rc = tr_error_set(TRESOR_EINVAL, "%s, line %u: expected "
-			    "'key = value'", name, line);
+			rc = tr_error_set(TRESOR_EINVAL, "%s, line %u: "
+			    "expected 'key = value'", name, line);
 			goto out;
 		}
 		{
@@ -544,8 +546,8 @@ tr_agent_config_parse(struct tr_agent_config *out, const char *buf,
 	if (cur != NULL && (rc = secret_done(out, cur, name)) < 0)
 		goto out;
 	if (out->n == 0) {
-		rc = tr_error_set(TRESOR_EINVAL, "%s: no [secret NAME] section: "
-		    "nothing to render", name);
+		rc = tr_error_set(TRESOR_EINVAL, "%s: no [secret NAME] "
+		    "section: nothing to render", name);
 		goto out;
 	}
 	if (out->ttl_ms == 0)

@@ -43,6 +43,13 @@ struct tr_api_env {
 	 */
 	int (*audit)(void *payload, json_t *record, bool sync);
 	void *audit_payload;
+	/*
+	 * Per-principal rate limit (may be NULL): 0, or negative with the
+	 * seconds to wait in *retry_after (answered 429).
+	 */
+	int (*rate_limit)(void *payload, const char *principal,
+	    unsigned int *retry_after);
+	void *rate_payload;
 	/* opens a store connection for a new thread */
 	int (*store_open)(struct tr_store **out, void *payload);
 	void *store_payload;

@@ -327,6 +327,7 @@ id_delete(struct tr_api_ctx *c, const struct idtype *t)
 {
 	struct tr_store_write w = { 0 };
 	struct tr_obj o;
+	char old[TR_ETAG_MAX];
 	int rc;
 
 	if (load(c, t, c->param[0], &o) < 0)
@@ -338,8 +339,6 @@ id_delete(struct tr_api_ctx *c, const struct idtype *t)
 		goto out;
 	if (strcmp(t->type, "compartment") == 0) {
 		/* kept as DELETED, like OCI; its name can be used again */
-		char old[TR_ETAG_MAX];
-
 		(void)snprintf(old, sizeof(old), "%s", o.etag);
 		(void)snprintf(o.state, sizeof(o.state), "DELETED");
 		(void)tr_store_new_etag(o.etag);

@@ -658,6 +658,7 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 	const struct route *match = NULL;
 	bool path_matched = false;
 	char *vault = NULL, method[16];
+	unsigned int retry_after = 0;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -798,6 +799,18 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 		if (c.principal.kind != TR_PRINCIPAL_USER &&
 		    workload_tags(&c) < 0)
 			goto out;
+	}
+	if (!match->public && t->env->rate_limit != NULL &&
+	    t->env->rate_limit(t->env->rate_payload, c.principal.id,
+	    &retry_after) < 0) {
+		char ra[16];
+
+		(void)snprintf(ra, sizeof(ra), "%u", retry_after);
+		tr_response_header(resp, "retry-after", ra);
+		tr_api_error(&c, 429, "TooManyRequests",
+		    "rate limit exceeded for %s; retry after %u s",
+		    c.principal.id, retry_after);
+		goto out;
 	}
 	if (!match->public && audit_request(&c) < 0)
 		goto out;

@@ -856,6 +856,13 @@ tr_api_update_secret(struct tr_api_ctx *c)
 	cvn = json_object_get(c->body, "currentVersionNumber");
 	if (json_is_null(cvn))
 		cvn = NULL;
+	/*
+	 * oci-cli's update-base64 always sends secretContent, with only
+	 * contentType when no content was given: that changes nothing.
+	 */
+	if (content != NULL && json_object_get(content, "content") == NULL &&
+	    (cvn != NULL || json_object_get(c->body, "secretRules") != NULL))
+		content = NULL;
 	desc = json_string_value(json_object_get(c->body, "description"));
 	if ((content != NULL) + (cvn != NULL) +
 	    (json_object_get(c->body, "secretRules") != NULL) > 1) {

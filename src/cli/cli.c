@@ -19,6 +19,7 @@
 
 #include "cli/cli_int.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/parse.h"
@@ -125,25 +126,27 @@ short_help(char *out, size_t cap, const char *help)
 static void
 wrap(FILE *f, const char *text, size_t col, size_t indent)
 {
-	const char *p = text, *sp;
+	const char *p = text;
 	size_t w;
+	bool first = true;
 
-	while (*p != '\0') {
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
 		w = strcspn(p, " ");
-		if (col + w > 79 && col > indent) {
+		if (!first && col + 1 + w > 79) {
 			fprintf(f, "\n%*s", (int)indent, "");
 			col = indent;
+		} else if (!first) {
+			fputc(' ', f);
+			col++;
 		}
 		fwrite(p, 1, w, f);
 		col += w;
 		p += w;
-		sp = p;
-		while (*p == ' ')
-			p++;
-		if (*p != '\0' && p > sp) {
-			fputc(' ', f);
-			col++;
-		}
+		first = false;
 	}
 	fputc('\n', f);
 }
@@ -213,7 +216,8 @@ help_command(FILE *f, const struct cli_cmd *cmd)
 	const struct cli_param *p;
 	char buf[512];
 
-	fprintf(f, "Usage: tresor %s [OPTIONS]\n\n  ", cmd->path);
+	fprintf(f, "Usage: tresor %s [OPTIONS]%s\n\n  ", cmd->path,
+	    (cmd->flags & C_ARGS) != 0 ? " FILE..." : "");
 	wrap(f, cmd->help, 2, 2);
 	fputs("\nOptions:\n", f);
 	for (p = cmd->params; p->flag != NULL; p++) {
@@ -236,13 +240,15 @@ help_command(FILE *f, const struct cli_cmd *cmd)
 	print_globals(f);
 }
 
-/* The distinct next words below group `prefix`, in table order. */
+/*
+ * The distinct next words below group `prefix`, in table order: each
+ * entry points into a table path and ends at a space or NUL.
+ */
 static size_t
-children(const char *prefix, const char **out, size_t cap, bool *is_leaf)
+children(const char *prefix, const char **out, size_t cap)
 {
 	size_t plen = strlen(prefix), i, k, n = 0, wl;
-	const char *rest, *sp;
-	char word[64];
+	const char *rest;
 
 	for (i = 0; i < tr_cli_ncommands + tr_cli_ngroups; i++) {
 		const char *path = i < tr_cli_ncommands ?
@@ -255,24 +261,15 @@ children(const char *prefix, const char **out, size_t cap, bool *is_leaf)
 		rest = plen > 0 ? path + plen + 1 : path;
 		if (rest[0] == '\0')
 			continue;
-		sp = strchr(rest, ' ');
-		wl = sp == NULL ? strlen(rest) : (size_t)(sp - rest);
-		if (wl >= sizeof(word))
-			continue;
-		memcpy(word, rest, wl);
-		word[wl] = '\0';
+		wl = strcspn(rest, " ");
 		for (k = 0; k < n; k++)
 			if (strcspn(out[k], " ") == wl &&
 			    strncmp(out[k], rest, wl) == 0)
 				break;
 		if (k < n || n == cap)
 			continue;
-		/* point into the table: the word ends at a space or NUL */
-		out[n] = rest;
-		is_leaf[n] = false;
-		n++;
+		out[n++] = rest;
 	}
-	/* make each entry a NUL-terminated copy-free view: use lengths */
 	return n;
 }
 
@@ -281,11 +278,10 @@ help_group(FILE *f, const char *prefix)
 {
 	const struct cli_group *g = find_group(prefix);
 	const char *kids[128];
-	bool leaf[128];
 	char path[512], sh[200], name[64];
 	size_t n, i, wl, width = 0;
 
-	n = children(prefix, kids, 128, leaf);
+	n = children(prefix, kids, 128);
 	fprintf(f, "Usage: tresor%s%s [OPTIONS] COMMAND [ARGS]...\n\n  ",
 	    prefix[0] != '\0' ? " " : "", prefix);
 	wrap(f, g != NULL ? g->help : "", 2, 2);
@@ -384,21 +380,27 @@ tr_cli_path_distance(const char *typed, const char *candidate)
 	double d[MAX_TOKENS + 1][MAX_TOKENS + 1], sub, x;
 	size_t na = tokenize(a, typed), nb = tokenize(b, candidate), i, j;
 
+	/*
+	 * Typed words missing from the candidate cost 1, candidate words
+	 * not typed 0.25 ("create" finds "create-base64"), and a word
+	 * typed differently 0.1 plus its edit distance over its length.
+	 */
 	for (i = 0; i <= na; i++)
 		d[i][0] = (double)i;
 	for (j = 0; j <= nb; j++)
-		d[0][j] = 0.5 * (double)j;
+		d[0][j] = 0.25 * (double)j;
 	for (i = 1; i <= na; i++) {
 		for (j = 1; j <= nb; j++) {
 			size_t la = strlen(a[i - 1]), lb = strlen(b[j - 1]);
 
-			sub = (double)levenshtein(a[i - 1], b[j - 1]) /
+			sub = strcmp(a[i - 1], b[j - 1]) == 0 ? 0.0 : 0.1 +
+			    (double)levenshtein(a[i - 1], b[j - 1]) /
 			    (double)(la > lb ? la : lb);
 			x = d[i - 1][j - 1] + sub;
 			if (d[i - 1][j] + 1.0 < x)
 				x = d[i - 1][j] + 1.0;
-			if (d[i][j - 1] + 0.5 < x)
-				x = d[i][j - 1] + 0.5;
+			if (d[i][j - 1] + 0.25 < x)
+				x = d[i][j - 1] + 0.25;
 			d[i][j] = x;
 		}
 	}
@@ -441,7 +443,7 @@ tr_cli_suggest(const char *const *words, size_t nwords)
 		}
 	}
 	/* nothing close: no suggestion */
-	if (bd > 1.0 + 0.5 * (double)ntok)
+	if (bd > 0.3 + 0.5 * (double)ntok)
 		return "";
 	return best;
 }
@@ -605,16 +607,17 @@ global_opt(struct cli_ctx *ctx, int argc, char **argv, int *i)
 		case G_ENDPOINT:
 			ctx->endpoint = v;
 			break;
-		case G_AUTH:
-			if (strcmp(v, "api_key") != 0 &&
-			    strcmp(v, "resource_principal") != 0 &&
-			    strcmp(v, "security_token") != 0)
+		case G_AUTH: {
+			tresor_auth_kind kind;
+
+			if (tresor_auth_parse(&kind, v) < 0)
 				return -tr_cli_usage_error(ctx, "Invalid value "
 				    "for '--auth': '%s' is not one of "
 				    "'api_key', 'resource_principal', "
 				    "'security_token'.", v);
 			ctx->auth = v;
 			break;
+		}
 		case G_OUTPUT:
 			if (strcmp(v, "json") != 0 && strcmp(v, "table") != 0)
 				return -tr_cli_usage_error(ctx, "Invalid value "
@@ -881,9 +884,9 @@ validate(struct cli_ctx *ctx)
 					}
 					tr_buf_addc(&list, '\'');
 				}
-				rc = tr_cli_usage_error(ctx, "Invalid value for "
-				    "'%s': '%s' is not one of %s.", p->flag,
-				    cv->value, tr_buf_cstr(&list));
+				rc = tr_cli_usage_error(ctx, "Invalid value "
+				    "for '%s': '%s' is not one of %s.",
+				    p->flag, cv->value, tr_buf_cstr(&list));
 				tr_buf_dispose(&list);
 				return rc;
 			}
@@ -906,9 +909,10 @@ validate(struct cli_ctx *ctx)
 				    tr_time_parse_rfc3339(tmp, &ms) < 0)
 					return tr_cli_usage_error(ctx,
 					    "Invalid value for '%s': '%s' is "
-					    "not a date and time (use RFC 3339, "
-					    "e.g. 2030-01-02T03:04:05Z, or "
-					    "YYYY-MM-DD).", p->flag, cv->value);
+					    "not a date and time (use RFC "
+					    "3339, e.g. 2030-01-02T03:04:05Z,"
+					    " or YYYY-MM-DD).", p->flag,
+					    cv->value);
 			}
 			tr_time_rfc3339(norm, ms);
 			dup = tr_strdup(norm);
@@ -1034,6 +1038,11 @@ tr_cli_main(int argc, char **argv)
 				if ((rc = add_value(&ctx, p, v, NULL)) != 0)
 					goto out;
 			}
+			continue;
+		}
+		if (leaf != NULL && (leaf->flags & C_ARGS) != 0 &&
+		    ctx.nargs < CLI_MAX_VALUES) {
+			ctx.args[ctx.nargs++] = a;
 			continue;
 		}
 		if (leaf != NULL) {

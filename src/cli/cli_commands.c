@@ -204,7 +204,8 @@ static const struct cli_param p_keyver_list[] = {
 #define KEY_ID_BODY { "--key-id", PT_STRING, W_BODY, "keyId", P_REQUIRED, \
 	NULL, "The OCID of the key." }
 #define ENC_ALG { "--encryption-algorithm", PT_CHOICE, W_BODY, \
-	"encryptionAlgorithm", 0, "AES_256_GCM|RSA_OAEP_SHA_1|RSA_OAEP_SHA_256", \
+	"encryptionAlgorithm", 0, \
+	"AES_256_GCM|RSA_OAEP_SHA_1|RSA_OAEP_SHA_256", \
 	"The encryption algorithm (AES keys: AES_256_GCM)." }
 #define KEYVER_BODY { "--key-version-id", PT_STRING, W_BODY, "keyVersionId", \
 	0, NULL, "The OCID of the key version (default: the current one)." }
@@ -229,6 +230,35 @@ static const struct cli_param p_gen_dek[] = {
 	    "The data key's shape, e.g. '{\"algorithm\": \"AES\", "
 	    "\"length\": 32}'." },
 	AAD, LOGCTX, END
+};
+
+#define SIGN_ALGS "SHA_224_RSA_PKCS_PSS|SHA_256_RSA_PKCS_PSS|" \
+	"SHA_384_RSA_PKCS_PSS|SHA_512_RSA_PKCS_PSS|SHA_224_RSA_PKCS1_V1_5|" \
+	"SHA_256_RSA_PKCS1_V1_5|SHA_384_RSA_PKCS1_V1_5|" \
+	"SHA_512_RSA_PKCS1_V1_5|ECDSA_SHA_256|ECDSA_SHA_384|ECDSA_SHA_512"
+#define MESSAGE_TYPE { "--message-type", PT_CHOICE, W_BODY, "messageType", \
+	0, "RAW|DIGEST", "Whether --message is the message (RAW, the " \
+	"default) or its digest." }
+
+static const struct cli_param p_sign[] = {
+	{ "--message", PT_STRING, W_BODY, "message", P_REQUIRED, NULL,
+	    "The message or its digest, base64-encoded." },
+	KEY_ID_BODY,
+	{ "--signing-algorithm", PT_CHOICE, W_BODY, "signingAlgorithm",
+	    P_REQUIRED, SIGN_ALGS, "The signing algorithm." },
+	KEYVER_BODY, MESSAGE_TYPE, LOGCTX, END
+};
+static const struct cli_param p_verify[] = {
+	KEY_ID_BODY,
+	{ "--key-version-id", PT_STRING, W_BODY, "keyVersionId", P_REQUIRED,
+	    NULL, "The OCID of the key version that signed." },
+	{ "--signature", PT_STRING, W_BODY, "signature", P_REQUIRED, NULL,
+	    "The signature, base64-encoded." },
+	{ "--message", PT_STRING, W_BODY, "message", P_REQUIRED, NULL,
+	    "The message or its digest, base64-encoded." },
+	{ "--signing-algorithm", PT_CHOICE, W_BODY, "signingAlgorithm",
+	    P_REQUIRED, SIGN_ALGS, "The signing algorithm." },
+	MESSAGE_TYPE, END
 };
 
 /* ---------------------------------------------------------------- */
@@ -325,6 +355,19 @@ static const struct cli_param p_secret_sched[] = {
 };
 static const struct cli_param p_secret_cancel[] = {
 	SECRET_ID, IF_MATCH, END
+};
+
+static const struct cli_param p_secret_version_sched[] = {
+	SECRET_ID,
+	{ "--secret-version-number", PT_INT, W_PATH, "secretVersionNumber",
+	    P_REQUIRED, NULL, "The version number of the secret." },
+	TOD("secret version (1 to 30 days ahead)"), IF_MATCH, END
+};
+static const struct cli_param p_secret_version_cancel[] = {
+	SECRET_ID,
+	{ "--secret-version-number", PT_INT, W_PATH, "secretVersionNumber",
+	    P_REQUIRED, NULL, "The version number of the secret." },
+	IF_MATCH, END
 };
 
 /* ---------------------------------------------------------------- */
@@ -648,12 +691,6 @@ static const struct cli_param p_wl_list[] = {
 	    P_REQUIRED, NULL, "The OCID of the compartment." },
 	LIMIT, PAGE, ALL, PAGE_SIZE, END
 };
-static const struct cli_param p_wl_update[] = {
-	WORKLOAD_ID,
-	{ "--display-name", PT_STRING, W_BODY, "displayName", 0, NULL,
-	    "A name for the workload." },
-	FREEFORM, DEFINED, IF_MATCH, FORCE, END
-};
 static const struct cli_param p_wl_delete[] = {
 	WORKLOAD_ID, IF_MATCH, FORCE, END
 };
@@ -672,6 +709,32 @@ static const struct cli_param p_wl_token[] = {
 /* ---------------------------------------------------------------- */
 /* tresor's own                                                     */
 /* ---------------------------------------------------------------- */
+
+static const struct cli_param p_settings_get[] = { END };
+static const struct cli_param p_settings_update[] = {
+	{ "--secret-reads-require-key-use", PT_BOOL, W_BODY,
+	    "secretReadsRequireKeyUse", P_REQUIRED, NULL,
+	    "Whether reading a secret's content also needs use keys on its "
+	    "key (true, the default) or only read secret-bundles (false, as "
+	    "OCI)." },
+	END
+};
+static const struct cli_param p_usage[] = {
+	{ "--time-start", PT_DATETIME, W_QUERY, "timeStart", 0, NULL,
+	    "The start of the period (default: 30 days ago)." },
+	{ "--time-end", PT_DATETIME, W_QUERY, "timeEnd", 0, NULL,
+	    "The end of the period (default: now)." },
+	END
+};
+static const struct cli_param p_rewrap[] = {
+	{ "--key-id", PT_STRING, W_PATH, "keyId", P_REQUIRED, NULL,
+	    "The OCID of the key." },
+	{ "--limit", PT_INT, W_QUERY, "limit", 0, NULL,
+	    "The most secret versions to re-wrap in this step (default "
+	    "100)." },
+	END
+};
+static const struct cli_param p_audit_verify[] = { END };
 
 static const struct cli_param p_doctor_secret[] = {
 	{ "--secret-id", PT_STRING, W_LOCAL, "secret-id", P_REQUIRED, NULL,
@@ -706,6 +769,8 @@ const struct cli_group tr_cli_groups[] = {
 	    "with --endpoint)." },
 	{ "kms management key-version", "A specific version of a key (give "
 	    "the vault's management endpoint with --endpoint)." },
+	{ "kms crypto signed-data", "Signing with asymmetric keys." },
+	{ "kms crypto verified-data", "Verifying signatures." },
 	{ "kms crypto", "Operations for performing data encryption, "
 	    "decryption and generation of data encryption keys (give the "
 	    "vault's crypto endpoint with --endpoint)." },
@@ -727,6 +792,10 @@ const struct cli_group tr_cli_groups[] = {
 	{ "iam tenancy", "The root compartment." },
 	{ "iam workload", "tresor: workloads (resource and instance "
 	    "principals) and their session tokens." },
+	{ "iam tenancy-settings", "tresor: the tenancy's settings." },
+	{ "usage", "tresor: retrievals and KMS operations per principal and "
+	    "secret, their cost, and callers that do not cache." },
+	{ "audit", "tresor: the tamper-evident audit log." },
 	{ "doctor", "tresor: diagnose why the current profile cannot read a "
 	    "secret, step by step, with the fix." },
 };
@@ -810,6 +879,12 @@ const struct cli_cmd tr_cli_commands[] = {
 	R("kms crypto decrypt", "Decrypts data with the specified key.",
 	    "Decrypt", "POST", SVC_KMS_CRYPTO, "/decrypt", C_READ, NULL,
 	    p_decrypt),
+	R("kms crypto signed-data sign", "Signs a message or its digest with "
+	    "an asymmetric key.", "Sign", "POST", SVC_KMS_CRYPTO, "/sign",
+	    C_READ, NULL, p_sign),
+	R("kms crypto verified-data verify", "Verifies a signature made by "
+	    "an asymmetric key.", "Verify", "POST", SVC_KMS_CRYPTO, "/verify",
+	    C_READ, NULL, p_verify),
 	R("kms crypto generate-data-encryption-key", "Generates a key to "
 	    "encrypt data, wrapped by the specified master key.",
 	    "GenerateDataEncryptionKey", "POST", SVC_KMS_CRYPTO,
@@ -849,6 +924,24 @@ const struct cli_cmd tr_cli_commands[] = {
 	    "deletion of the specified secret.", "CancelSecretDeletion",
 	    "POST", SVC_VAULT, "/secrets/{}/actions/cancelDeletion", 0, NULL,
 	    p_secret_cancel),
+	R("vault secret rotate", "Rotates the specified secret (a new "
+	    "version from its rotation configuration).", "RotateSecret", "POST",
+	    SVC_VAULT, "/secrets/{}/actions/rotate", C_CREATE, NULL,
+	    p_secret_cancel),
+	R("vault secret cancel-secret-rotation", "Cancels the ongoing "
+	    "rotation of the specified secret.", "CancelSecretRotation", "POST",
+	    SVC_VAULT, "/secrets/{}/actions/cancelRotation", 0, NULL,
+	    p_secret_cancel),
+	R("vault secret-version schedule-deletion", "Schedules the deletion "
+	    "of a version of the secret (only a DEPRECATED version).",
+	    "ScheduleSecretVersionDeletion", "POST", SVC_VAULT,
+	    "/secrets/{}/version/{}/actions/scheduleDeletion", 0, NULL,
+	    p_secret_version_sched),
+	R("vault secret-version cancel-deletion", "Cancels the scheduled "
+	    "deletion of a version of the secret.",
+	    "CancelSecretVersionDeletion", "POST", SVC_VAULT,
+	    "/secrets/{}/version/{}/actions/cancelDeletion", 0, NULL,
+	    p_secret_version_cancel),
 	R("vault secret-version get", "Gets information about a version of "
 	    "the specified secret.", "GetSecretVersion", "GET", SVC_VAULT,
 	    "/secrets/{}/version/{}", 0, NULL, p_secret_version_get),
@@ -999,9 +1092,6 @@ const struct cli_cmd tr_cli_commands[] = {
 	R("iam workload list", "tresor: lists the workloads of a "
 	    "compartment.", "ListWorkloads", "GET", SVC_TRESOR, "/workloads",
 	    C_LIST, NULL, p_wl_list),
-	R("iam workload update", "tresor: updates the specified workload.",
-	    "UpdateWorkload", "PUT", SVC_TRESOR, "/workloads/{}", C_UPDATE,
-	    NULL, p_wl_update),
 	R("iam workload delete", "tresor: deletes the specified workload; "
 	    "its tokens stop working at once.", "DeleteWorkload", "DELETE",
 	    SVC_TRESOR, "/workloads/{}", C_DELETE, NULL, p_wl_delete),
@@ -1013,7 +1103,24 @@ const struct cli_cmd tr_cli_commands[] = {
 	    "/authentication/resourcePrincipalSessionToken", 0, NULL,
 	    tr_cli_run_rp_token, NULL, NULL, p_wl_token),
 
-	/* tresor */
+	/* tresor's own */
+	R("iam tenancy-settings get", "tresor: gets the tenancy's settings.",
+	    "GetTenancySettings", "GET", SVC_TRESOR, "/settings", 0, NULL,
+	    p_settings_get),
+	R("iam tenancy-settings update", "tresor: updates the tenancy's "
+	    "settings.", "UpdateTenancySettings", "PUT", SVC_TRESOR,
+	    "/settings", 0, NULL, p_settings_update),
+	R("kms management key rewrap-secret-versions", "tresor: re-wraps the "
+	    "data keys of secret versions made under older versions of the "
+	    "key (one step; call again until complete is true).",
+	    "RewrapSecretVersions", "POST", SVC_TRESOR,
+	    "/keys/{}/actions/rewrapSecretVersions", C_READ, NULL, p_rewrap),
+	R("usage get", "tresor: the usage report of a period.", "GetUsage",
+	    "GET", SVC_TRESOR, "/usage", 0, NULL, p_usage),
+	X("audit verify", "tresor: verifies the hash chain of audit log files "
+	    "(FILE... oldest first: a rotated log's files in order).",
+	    "AuditVerify", "GET", SVC_LOCAL, NULL, C_ARGS, NULL,
+	    tr_cli_run_audit_verify, NULL, NULL, p_audit_verify),
 	X("doctor secret", "tresor: walks the decision tree for reading a "
 	    "secret with the current profile (authentication, visibility, "
 	    "read secret-family, use keys, key state, deletion) and prints "

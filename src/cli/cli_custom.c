@@ -16,6 +16,7 @@
 #include "agent/agent.h"
 #include "cli/cli_int.h"
 #include "util/alloc.h"
+#include "util/audit_chain.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/parse.h"
@@ -178,7 +179,8 @@ resolve_members(struct cli_ctx *ctx, const char *user, const char *group,
 			json_array_append_new(out, obj);
 	}
 	env = json_object();
-	json_object_set_new(env, "data", tr_cli_kebab(out));
+	if (json_array_size(out) > 0)
+		json_object_set_new(env, "data", tr_cli_kebab(out));
 	rc = tr_cli_print(ctx, env);
 out:
 	json_decref(ms);
@@ -322,4 +324,35 @@ tr_cli_run_agent(struct cli_ctx *ctx)
 	a.auth = ctx->auth;
 	a.cert_bundle = ctx->cert_bundle;
 	return tr_agent_run(&a);
+}
+
+int
+tr_cli_run_audit_verify(struct cli_ctx *ctx)
+{
+	char note[512];
+	uint64_t records = 0;
+	json_t *env, *files;
+	size_t i;
+	int rc;
+
+	if (ctx->nargs == 0)
+		return tr_cli_usage_error(ctx, "Missing argument 'FILE...'.");
+	note[0] = '\0';
+	if (tr_audit_verify(ctx->args, ctx->nargs, &records, note,
+	    sizeof(note)) < 0) {
+		fprintf(stderr, "AuditError: %s\n", tresor_error_last());
+		return CLI_ESERVICE;
+	}
+	files = json_array();
+	for (i = 0; i < ctx->nargs; i++)
+		json_array_append_new(files, json_string(ctx->args[i]));
+	env = json_object();
+	json_object_set_new(env, "data", json_pack("{s:b, s:I, s:o}",
+	    "verified", 1, "records", (json_int_t)records, "files", files));
+	if (note[0] != '\0')
+		json_object_set_new(json_object_get(env, "data"), "note",
+		    json_string(note));
+	rc = tr_cli_print(ctx, env);
+	json_decref(env);
+	return rc;
 }

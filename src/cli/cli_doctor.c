@@ -29,16 +29,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "cli/cli_int.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/secret.h"
 
 #define MAX_SKEW_SEC 300
 
@@ -53,20 +49,20 @@ struct doctor {
 };
 
 static void
-verdict(struct doctor *d, const char *tag, const char *step,
+verdict(struct doctor *d, const char *mark, const char *step,
     const char *fix, const char *fmt, ...) __attribute__((format(printf,
     5, 6)));
 
 /* One line per step; `fix` (may be NULL) on the next, indented. */
 static void
-verdict(struct doctor *d, const char *tag, const char *step,
+verdict(struct doctor *d, const char *mark, const char *step,
     const char *fix, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (strcmp(tag, "FAIL") == 0)
+	if (strcmp(mark, "FAIL") == 0)
 		d->failed++;
-	printf("[%-4s] %-20s ", tag, step);
+	printf("[%-4s] %-20s ", mark, step);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -119,10 +115,7 @@ step_config(struct doctor *d)
 	co.profile = ctx->profile;
 	co.endpoint = ctx->endpoint;
 	if (ctx->auth != NULL)
-		co.auth = strcmp(ctx->auth, "resource_principal") == 0 ?
-		    TRESOR_AUTH_RESOURCE_PRINCIPAL :
-		    strcmp(ctx->auth, "security_token") == 0 ?
-		    TRESOR_AUTH_SECURITY_TOKEN : TRESOR_AUTH_API_KEY;
+		(void)tresor_auth_parse(&co.auth, ctx->auth);
 	if (tresor_config_load(&ctx->cfg, &co) < 0) {
 		(void)snprintf(fix, sizeof(fix), "write the profile as "
 		    "docs/cli.md shows (user, fingerprint, key_file, tenancy, "
@@ -150,40 +143,6 @@ step_config(struct doctor *d)
 	    tresor_config_get(ctx->cfg, "tenancy") : "-",
 	    tresor_config_get(ctx->cfg, "endpoint"));
 	return 0;
-}
-
-/* The OCI fingerprint of a key file's public half, or "" if unknown. */
-static void
-key_fingerprint(char out[48], const char *path)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char *der = NULL, md5[16];
-	EVP_PKEY *k = NULL;
-	BIO *bio;
-	int dlen, i;
-
-	out[0] = '\0';
-	bio = BIO_new_file(path, "r");
-	if (bio == NULL)
-		goto out;
-	/* an encrypted key: no pass phrase here, so no fingerprint */
-	k = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
-	BIO_free(bio);
-	if (k == NULL)
-		goto out;
-	dlen = i2d_PUBKEY(k, &der);
-	if (dlen <= 0 || EVP_Digest(der, (size_t)dlen, md5, NULL, EVP_md5(),
-	    NULL) != 1)
-		goto out;
-	for (i = 0; i < 16; i++) {
-		out[i * 3] = hex[md5[i] >> 4];
-		out[i * 3 + 1] = hex[md5[i] & 15];
-		out[i * 3 + 2] = i == 15 ? '\0' : ':';
-	}
-out:
-	ERR_clear_error();
-	OPENSSL_free(der);
-	EVP_PKEY_free(k);
 }
 
 static int
@@ -217,7 +176,9 @@ step_key(struct doctor *d)
 		verdict(d, "OK", "key file", NULL, "session key loaded");
 		return 0;
 	}
-	key_fingerprint(real, kf);
+	if (tresor_signer_fingerprint(tresor_client_signer(ctx->client),
+	    real) < 0)
+		real[0] = '\0';
 	if (real[0] != '\0' && fp != NULL && strcasecmp(real, fp) != 0) {
 		(void)snprintf(fix, sizeof(fix), "set fingerprint=%s in the "
 		    "profile (the MD5 of the public key: openssl rsa -pubout "

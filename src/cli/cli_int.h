@@ -85,8 +85,8 @@ enum cli_svc {
 #define C_CREATE	0x002u	/* send an opc-retry-token */
 #define C_DELETE	0x004u	/* confirm unless --force */
 #define C_UPDATE	0x008u	/* confirm JSON options unless --force */
-#define C_READ		0x010u	/* a POST that only reads: retry it */
-#define C_TENANCY_OK	0x020u	/* no body/params needed from a file */
+#define C_READ		0x010u	/* a POST that only reads */
+#define C_ARGS		0x020u	/* takes FILE... arguments */
 
 struct cli_ctx;
 
@@ -98,7 +98,7 @@ struct cli_cmd {
 	enum cli_svc svc;
 	const char *url;	/* "/secrets/{}", after the version prefix */
 	unsigned int flags;
-	const char *wait_url;	/* GET to poll with data.id: "/secrets/{}" */
+	const char *wait_url;	/* polled with data.id: "/secrets/{}" */
 	int (*run)(struct cli_ctx *ctx);	/* NULL: one request */
 	int (*check)(struct cli_ctx *ctx);	/* extra validation */
 	const char *fixed;	/* "secretContent.contentType=BASE64" */
@@ -142,6 +142,8 @@ struct cli_ctx {
 	const struct cli_cmd *cmd;
 	struct cli_value vals[CLI_MAX_VALUES];
 	size_t nvals;
+	const char *args[CLI_MAX_VALUES];	/* C_ARGS commands */
+	size_t nargs;
 
 	/* created on first use */
 	tresor_config *cfg;
@@ -214,6 +216,7 @@ int tr_cli_run_user_list_groups(struct cli_ctx *ctx);
 int tr_cli_run_api_key_upload(struct cli_ctx *ctx);
 int tr_cli_run_rp_token(struct cli_ctx *ctx);
 int tr_cli_run_agent(struct cli_ctx *ctx);
+int tr_cli_run_audit_verify(struct cli_ctx *ctx);
 int tr_cli_check_create_base64(struct cli_ctx *ctx);
 int tr_cli_check_lint(struct cli_ctx *ctx);
 

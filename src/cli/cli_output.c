@@ -10,6 +10,7 @@
  * a JSON object indented by 4 on stderr.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli_int.h"
@@ -328,8 +329,8 @@ tr_cli_print(struct cli_ctx *ctx, json_t *env)
 		}
 		if (json_is_null(result)) {
 			json_decref(result);
-			fprintf(stderr, "Query returned empty result, no output "
-			    "to show.\n");
+			fprintf(stderr, "Query returned empty result, no "
+			    "output to show.\n");
 			return CLI_OK;
 		}
 		show = result;

@@ -28,18 +28,16 @@
 #define MAX_PAGES 10000
 #define JSON_FILE_MAX ((size_t)4 * 1024 * 1024)
 
-static const struct {
-	const char *version;
-	const char *name;	/* target_service of error reports */
-} services[] = {
-	[SVC_SECRETS] = { "/20190301", "secrets" },
-	[SVC_VAULT] = { "/20180608", "vault" },
-	[SVC_KMS_VAULT] = { "/20180608", "kms_vault" },
-	[SVC_KMS_MGMT] = { "/20180608", "kms_management" },
-	[SVC_KMS_CRYPTO] = { "/20180608", "kms_crypto" },
-	[SVC_IDENTITY] = { "/20160918", "identity" },
-	[SVC_TRESOR] = { "/tresor/v1", "tresor" },
-	[SVC_LOCAL] = { "", "tresor" },
+/* the version prefix of each service's paths */
+static const char *const versions[] = {
+	[SVC_SECRETS] = "/20190301",
+	[SVC_VAULT] = "/20180608",
+	[SVC_KMS_VAULT] = "/20180608",
+	[SVC_KMS_MGMT] = "/20180608",
+	[SVC_KMS_CRYPTO] = "/20180608",
+	[SVC_IDENTITY] = "/20160918",
+	[SVC_TRESOR] = "/tresor/v1",
+	[SVC_LOCAL] = "",
 };
 
 /* ------------------------------------------------------------------ */
@@ -188,10 +186,7 @@ tr_cli_client(struct cli_ctx *ctx)
 	co.config_file = ctx->config_file;
 	co.profile = ctx->profile;
 	if (ctx->auth != NULL)
-		co.auth = strcmp(ctx->auth, "resource_principal") == 0 ?
-		    TRESOR_AUTH_RESOURCE_PRINCIPAL :
-		    strcmp(ctx->auth, "security_token") == 0 ?
-		    TRESOR_AUTH_SECURITY_TOKEN : TRESOR_AUTH_API_KEY;
+		(void)tresor_auth_parse(&co.auth, ctx->auth);
 	/* kms management key/crypto --endpoint is the vault's, not ours */
 	if (ctx->endpoint != NULL && ctx->cmd != NULL &&
 	    ctx->cmd->svc != SVC_KMS_MGMT && ctx->cmd->svc != SVC_KMS_CRYPTO)
@@ -229,7 +224,7 @@ int
 tr_cli_service_base(struct cli_ctx *ctx, enum cli_svc svc,
     const char **base_out, const char **prefix_out)
 {
-	const char *base, *ver = services[svc].version;
+	const char *base, *ver = versions[svc];
 	size_t bl, vl = strlen(ver);
 
 	*base_out = NULL;
@@ -549,6 +544,14 @@ wait_for_state(struct cli_ctx *ctx, json_t **data, tresor_response **resp)
 		interval = 1;
 	id = json_string_value(json_object_get(*data, "id"));
 	if (id == NULL) {
+		/* a delete answers no body: poll the resource it named */
+		const struct cli_param *p;
+
+		for (p = ctx->cmd->params; p->flag != NULL && id == NULL; p++)
+			if (p->where == W_PATH)
+				id = tr_cli_opt(ctx, p->flag);
+	}
+	if (id == NULL) {
 		fprintf(stderr, "Error: cannot wait: the answer has no id\n");
 		return CLI_ESERVICE;
 	}
@@ -565,9 +568,12 @@ wait_for_state(struct cli_ctx *ctx, json_t **data, tresor_response **resp)
 			    "known resource state\n");
 			return CLI_EUSAGE;
 		}
-		ts.tv_sec = (time_t)interval;
-		ts.tv_nsec = 0;
-		(void)nanosleep(&ts, NULL);
+		/* an answer without a state (a delete) is polled at once */
+		if (json_object_get(*data, "lifecycleState") != NULL) {
+			ts.tv_sec = (time_t)interval;
+			ts.tv_nsec = 0;
+			(void)nanosleep(&ts, NULL);
+		}
 		pp[0] = id;
 		rc = tr_cli_call(ctx, ctx->cmd->svc, "GET", ctx->cmd->wait_url,
 		    pp, 1, NULL, 0, NULL, &nd, &nr);
@@ -716,7 +722,9 @@ run_list(struct cli_ctx *ctx, struct built *b)
 		b->q[pi].value = next;
 	}
 	env = json_object();
-	json_object_set_new(env, "data", tr_cli_kebab(items));
+	/* oci-cli prints no "data" for an empty list (Python: falsy) */
+	if (json_array_size(items) > 0)
+		json_object_set_new(env, "data", tr_cli_kebab(items));
 	if (!all && next != NULL)
 		json_object_set_new(env, "opc-next-page", json_string(next));
 	rc = tr_cli_print(ctx, env);
@@ -803,14 +811,17 @@ tr_cli_run_generic(struct cli_ctx *ctx)
 		rc = print_decoded(data);
 		goto out;
 	}
-	if (data != NULL && json_is_object(data))
+	if (data == NULL && tr_cli_opt(ctx, "--wait-for-state") != NULL)
+		data = json_object();
+	if (json_is_object(data))
 		wrc = wait_for_state(ctx, &data, &resp);
 	if (wrc == CLI_ESERVICE) {
 		rc = wrc;
 		goto out;
 	}
 	env = json_object();
-	if (data != NULL)
+	if (data != NULL && !(json_is_array(data) &&
+	    json_array_size(data) == 0))
 		json_object_set_new(env, "data", tr_cli_kebab(data));
 	envelope_header(env, resp, "etag");
 	envelope_header(env, resp, "opc-work-request-id");

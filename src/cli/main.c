@@ -48,7 +48,8 @@ main(int argc, char **argv)
 		neg = off[0] == '-';
 		if (tr_parse_u64(off + neg, strlen(off + neg), 0,
 		    (uint64_t)1 << 50, &ms) == 0)
-			tr_clock_set_offset_ms(neg ? -(int64_t)ms : (int64_t)ms);
+			tr_clock_set_offset_ms(neg ? -(int64_t)ms :
+			    (int64_t)ms);
 	}
 	if (tresor_global_init(TRESOR_GLOBAL_SECURE_JSON) < 0)
 		return CLI_ESERVICE;

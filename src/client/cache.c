@@ -458,7 +458,8 @@ tresor_cache_new(tresor_cache **out, tresor_client *client,
 
 	*out = NULL;
 	if (client == NULL)
-		return tr_error_set(TRESOR_EINVAL, "tresor_cache_new: no client");
+		return tr_error_set(TRESOR_EINVAL,
+		    "tresor_cache_new: no client");
 	memset(&h, 0, sizeof(h));
 	h.fetch = client_fetch;
 	h.secret_windows = client_windows;

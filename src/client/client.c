@@ -169,7 +169,8 @@ tresor_client_new(tresor_client **out, const tresor_client_options *o)
 	    o->config == NULL) {
 		rc = tr_error_set(TRESOR_EINVAL,
 		    "tresor_client_new: options of version %u with a "
-		    "configuration are required", TRESOR_CLIENT_OPTIONS_VERSION);
+		    "configuration are required",
+		    TRESOR_CLIENT_OPTIONS_VERSION);
 		goto out;
 	}
 	c = tr_calloc(1, sizeof(*c));
@@ -342,7 +343,8 @@ on_header(char *p, size_t size, size_t n, void *u)
 		return 0;
 	len = size * n;
 	r->header_bytes += len;
-	if (len > TR_HEADER_LINE_MAX || r->header_bytes > TR_HEADERS_MAX_BYTES) {
+	if (len > TR_HEADER_LINE_MAX ||
+	    r->header_bytes > TR_HEADERS_MAX_BYTES) {
 		r->too_big = true;
 		return 0;
 	}
@@ -367,7 +369,7 @@ on_header(char *p, size_t size, size_t n, void *u)
 		if (strlen(kept_headers[i]) == nlen &&
 		    strncasecmp(kept_headers[i], p, nlen) == 0) {
 			if (ve == v)
-				break;	/* empty means absent (oci-wire 2.6) */
+				break;	/* empty: absent (oci-wire 2.6) */
 			tr_free(r->hdr[i]);
 			r->hdr[i] = tr_strndup(v, (size_t)(ve - v));
 			if (r->hdr[i] == NULL)
@@ -441,8 +443,8 @@ build_target(struct tr_buf *t, const struct tr_url *u,
 			    req->path_params[k] == NULL ||
 			    req->path_params[k][0] == '\0')
 				return tr_error_set(TRESOR_EINVAL,
-				    "path parameter %zu of %s is missing", k + 1,
-				    req->path);
+				    "path parameter %zu of %s is missing",
+				    k + 1, req->path);
 			tr_url_encode(t, req->path_params[k++]);
 			p++;
 			continue;
@@ -741,7 +743,8 @@ tresor_client_call(tresor_client *c, const tresor_request *req,
 	*out = NULL;
 	tr_buf_init(&target, 64 * 1024);
 	tr_buf_init(&url, 64 * 1024);
-	if (c == NULL || req == NULL || req->version != TRESOR_REQUEST_VERSION ||
+	if (c == NULL || req == NULL ||
+	    req->version != TRESOR_REQUEST_VERSION ||
 	    req->method == NULL || req->path == NULL || req->path[0] != '/' ||
 	    (req->body == NULL && req->body_len != 0)) {
 		rc = tr_error_set(TRESOR_EINVAL,
@@ -871,8 +874,8 @@ tresor_client_call(tresor_client *c, const tresor_request *req,
 		delay = tr_backoff_delay_ms(&c->policy, n, ra, rnd);
 		if (delay == TR_BACKOFF_STOP) {
 			tr_client_log(c, TRESOR_LOG_INFO,
-			    "%s: not retrying: Retry-After of %lld ms is longer "
-			    "than the allowed %llu ms", r->endpoint,
+			    "%s: not retrying: Retry-After of %lld ms is "
+			    "longer than the allowed %llu ms", r->endpoint,
 			    (long long)ra,
 			    (unsigned long long)c->policy.max_retry_after_ms);
 			break;

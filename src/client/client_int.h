@@ -26,16 +26,16 @@
 /* limits of every parser of untrusted input                          */
 /* ------------------------------------------------------------------ */
 
-#define TR_CONFIG_MAX_BYTES	((size_t)1024 * 1024)	/* OCI config file */
+#define TR_CONFIG_MAX_BYTES	((size_t)1024 * 1024)	/* config */
 #define TR_CONFIG_MAX_LINE	4096
 #define TR_CONFIG_MAX_ENTRIES	4096
 #define TR_CONFIG_MAX_SECTIONS	1024
-#define TR_KEY_FILE_MAX		((size_t)64 * 1024)	/* PEM key file */
-#define TR_TOKEN_MAX		((size_t)64 * 1024)	/* session token */
+#define TR_KEY_FILE_MAX		((size_t)64 * 1024)	/* PEM key */
+#define TR_TOKEN_MAX		((size_t)64 * 1024)	/* token */
 #define TR_RESPONSE_MAX		((size_t)8 * 1024 * 1024) /* body */
 #define TR_HEADER_LINE_MAX	8192
 #define TR_HEADERS_MAX_BYTES	((size_t)64 * 1024)
-#define TR_ERROR_FIELD_MAX	1024	/* code/message of an error body */
+#define TR_ERROR_FIELD_MAX	1024	/* code, message of an error */
 
 /* ------------------------------------------------------------------ */
 /* sbuf.c: a growable buffer that zeroes every block it lets go of     */

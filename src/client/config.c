@@ -441,20 +441,28 @@ tresor_config_free(tresor_config *c)
 	tr_free(c);
 }
 
-static int
-parse_auth(tresor_auth_kind *out, const char *v)
+int
+tresor_auth_parse(tresor_auth_kind *out, const char *v)
 {
-	if (strcmp(v, "api_key") == 0)
-		*out = TRESOR_AUTH_API_KEY;
-	else if (strcmp(v, "resource_principal") == 0)
-		*out = TRESOR_AUTH_RESOURCE_PRINCIPAL;
-	else if (strcmp(v, "security_token") == 0)
-		*out = TRESOR_AUTH_SECURITY_TOKEN;
-	else
-		return tr_error_set(TRESOR_EINVAL,
-		    "unsupported auth '%.64s' (use api_key, "
-		    "resource_principal or security_token)", v);
-	return 0;
+	static const struct {
+		const char *name;
+		tresor_auth_kind kind;
+	} names[] = {
+		{ "api_key", TRESOR_AUTH_API_KEY },
+		{ "resource_principal", TRESOR_AUTH_RESOURCE_PRINCIPAL },
+		{ "security_token", TRESOR_AUTH_SECURITY_TOKEN },
+	};
+	size_t i;
+
+	for (i = 0; v != NULL && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(names[i].name, v) == 0) {
+			*out = names[i].kind;
+			return 0;
+		}
+	}
+	return tr_error_set(TRESOR_EINVAL, "unsupported auth '%.64s' (use "
+	    "api_key, resource_principal or security_token)",
+	    v == NULL ? "" : v);
 }
 
 /*
@@ -537,17 +545,20 @@ tresor_config_load(tresor_config **out, const tresor_config_options *opts)
 		const char *key;
 		const char *env;
 		size_t off;
+		bool path;	/* expand a leading ~/ */
 	} fields[] = {
-		{ "user", "OCI_CLI_USER", offsetof(tresor_config, user) },
+		{ "user", "OCI_CLI_USER", offsetof(tresor_config, user),
+		    false },
 		{ "tenancy", "OCI_CLI_TENANCY",
-		    offsetof(tresor_config, tenancy) },
+		    offsetof(tresor_config, tenancy), false },
 		{ "fingerprint", "OCI_CLI_FINGERPRINT",
-		    offsetof(tresor_config, fingerprint) },
+		    offsetof(tresor_config, fingerprint), false },
 		{ "key_file", "OCI_CLI_KEY_FILE",
-		    offsetof(tresor_config, key_file) },
-		{ "region", "OCI_CLI_REGION", offsetof(tresor_config, region) },
+		    offsetof(tresor_config, key_file), true },
+		{ "region", "OCI_CLI_REGION", offsetof(tresor_config, region),
+		    false },
 		{ "security_token_file", "OCI_CLI_SECURITY_TOKEN_FILE",
-		    offsetof(tresor_config, security_token_file) },
+		    offsetof(tresor_config, security_token_file), true },
 	};
 	const tresor_config_options *o = opts == NULL ? &defaults : opts;
 	struct tr_ini ini;
@@ -575,7 +586,7 @@ tresor_config_load(tresor_config **out, const tresor_config_options *opts)
 	if (c->auth == TRESOR_AUTH_DEFAULT) {
 		v = env_first(o, "TRESOR_AUTH", "OCI_CLI_AUTH");
 		c->auth = TRESOR_AUTH_API_KEY;
-		if (v != NULL && (rc = parse_auth(&c->auth, v)) < 0)
+		if (v != NULL && (rc = tresor_auth_parse(&c->auth, v)) < 0)
 			goto out;
 	}
 
@@ -638,8 +649,7 @@ tresor_config_load(tresor_config **out, const tresor_config_options *opts)
 			v = NULL;
 		if (v == NULL)
 			continue;
-		if (strcmp(fields[i].key, "key_file") == 0 ||
-		    strcmp(fields[i].key, "security_token_file") == 0)
+		if (fields[i].path)
 			rc = tr_expand_home(dst, v);
 		else
 			rc = dup_into(dst, v);

@@ -221,7 +221,7 @@ tr_bundle_parse(tresor_secret_bundle **out, const char *body, size_t len)
 	}
 	name = json_string_value(json_object_get(o, "versionName"));
 	if (name != NULL) {
-		b->version_name = tr_strndup(name, 255);
+		b->version_name = tr_strndup(name, strnlen(name, 255));
 		if (b->version_name == NULL) {
 			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
 			goto out;
@@ -231,7 +231,8 @@ tr_bundle_parse(tresor_secret_bundle **out, const char *body, size_t len)
 	json_array_foreach(stages, i, s) {
 		if (!json_is_string(s) || b->nstages == MAX_STAGES)
 			continue;
-		b->stages[b->nstages] = tr_strndup(json_string_value(s), 32);
+		b->stages[b->nstages] = tr_strndup(json_string_value(s),
+		    strnlen(json_string_value(s), 32));
 		if (b->stages[b->nstages] == NULL) {
 			rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
 			goto out;
@@ -343,7 +344,8 @@ tr_iso8601_duration_ms(const char *s, uint64_t *out)
 		bool time;
 		uint64_t ms;
 	} units[] = {
-		{ 'Y', false, 365ULL * 86400000 }, { 'M', false, 30ULL * 86400000 },
+		{ 'Y', false, 365ULL * 86400000 },
+		{ 'M', false, 30ULL * 86400000 },
 		{ 'W', false, 7ULL * 86400000 }, { 'D', false, 86400000ULL },
 		{ 'H', true, 3600000ULL }, { 'M', true, 60000ULL },
 		{ 'S', true, 1000ULL },

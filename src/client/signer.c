@@ -30,6 +30,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "client/client_int.h"
 #include "util/alloc.h"
@@ -269,7 +270,8 @@ tr_jwt_exp(int64_t *out, const char *token, size_t len)
 	    len - (size_t)(d1 + 1 - token));
 	if (d1 == NULL || d2 == NULL)
 		return tr_error_set(TRESOR_EINVAL,
-		    "the session token is not a JWT (header.payload.signature)");
+		    "the session token is not a JWT "
+		    "(header.payload.signature)");
 	blen = (size_t)(d2 - d1 - 1);
 	while (blen > 0 && d1[blen] == '=')
 		blen--;
@@ -566,6 +568,36 @@ tresor_signer_new(tresor_signer **out, const tresor_config *c)
 	}
 	*out = s;
 	return 0;
+}
+
+int
+tresor_signer_fingerprint(tresor_signer *s, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char *der = NULL, md5[16];
+	int dlen, i, rc = TRESOR_EINTERNAL;
+
+	out[0] = '\0';
+	if (pthread_mutex_lock(&s->lock) != 0)
+		return tr_error_set(TRESOR_EINTERNAL, "mutex lock failed");
+	dlen = i2d_PUBKEY(s->key, &der);
+	pthread_mutex_unlock(&s->lock);
+	if (dlen <= 0 || EVP_Digest(der, (size_t)dlen, md5, NULL, EVP_md5(),
+	    NULL) != 1) {
+		ERR_clear_error();
+		rc = tr_error_set(TRESOR_EINTERNAL,
+		    "cannot compute the key's fingerprint");
+		goto out;
+	}
+	for (i = 0; i < 16; i++) {
+		out[i * 3] = hex[md5[i] >> 4];
+		out[i * 3 + 1] = hex[md5[i] & 15];
+		out[i * 3 + 2] = i == 15 ? '\0' : ':';
+	}
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */

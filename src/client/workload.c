@@ -83,7 +83,7 @@ tresor_rp_token_request(tresor_client *c, unsigned int ttl_seconds,
 	req.path = "/tresor/v1/authentication/resourcePrincipalSessionToken";
 	req.body = body;
 	req.body_len = strlen(body);
-	req.retry = TRESOR_RETRY_ALL;	/* a new token each time: harmless */
+	req.retry = TRESOR_RETRY_ALL;	/* another token: harmless */
 	if ((rc = tresor_client_call(c, &req, &resp)) < 0)
 		goto out;
 	rbody = tresor_response_body(resp, &rlen);

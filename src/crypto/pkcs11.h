@@ -49,7 +49,10 @@ struct tr_p11;
 int tr_p11_open(struct tr_p11 **out, const char *module_path,
     const char *token, const char *pin_file);
 
-/* Close every session, finalise and unload the module; NULL is fine. */
+/*
+ * Close every session, finalise and unload the module; NULL is fine.  No
+ * other call on `p` may be running.
+ */
 void tr_p11_close(struct tr_p11 *p);
 
 /*

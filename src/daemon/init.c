@@ -48,8 +48,12 @@ struct init_opts {
 static void
 init_usage(FILE *f)
 {
-	fprintf(f, "usage: tresord init --data DIR [--endpoint URL] "
-	    "[--region REGION] [--tenancy-name NAME]\n"
+	fprintf(f, "usage: tresord init --data DIR [--store URL] "
+	    "[--endpoint URL] [--region REGION] [--tenancy-name NAME]\n"
+	    "  --store URL      keep the data in PostgreSQL "
+	    "(postgres://HOST:PORT/DB;\n"
+	    "                   credentials from PGPASSFILE/~/.pgpass or "
+	    "PG* variables)\n"
 	    "  --endpoint URL   base URL written to DIR/admin/config "
 	    "(default %s)\n"
 	    "  --region REGION  region written to the config (default %s)\n",
@@ -138,7 +142,7 @@ static int
 check_fresh(const char *dir)
 {
 	static const char *const names[] = { TR_ROOT_KEY_FILE, TR_DB_FILE,
-		TR_DB_FILE "-wal", TR_ADMIN_DIR, NULL };
+		TR_DB_FILE "-wal", TR_ADMIN_DIR, TR_STORE_FILE, NULL };
 	char path[PATH_MAX];
 	struct stat sb;
 	size_t i;
@@ -153,6 +157,34 @@ check_fresh(const char *dir)
 	return 0;
 }
 
+/* Refuse a shared store that already holds a tenancy. */
+static int
+check_empty_store(struct tr_store *st, const char *where)
+{
+	struct tr_obj_filter f;
+	struct tr_page page;
+	struct tr_obj *items = NULL;
+	size_t n = 0, i;
+	bool more = false;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	memset(&page, 0, sizeof(page));
+	f.type = "tenancy";
+	page.limit = 1;
+	rc = st->ops->obj_list(st, &items, &n, &more, &f, &page);
+	for (i = 0; i < n; i++)
+		tr_obj_dispose(&items[i]);
+	tr_free(items);
+	if (rc < 0)
+		return rc;
+	if (n > 0)
+		return tr_error_set(TRESOR_EEXISTS, "%s already holds a tresor "
+		    "tenancy; refusing to change it (to add a node, copy the "
+		    "first node's root.key and serve with --store)", where);
+	return 0;
+}
+
 int
 tr_daemon_init(int argc, char **argv)
 {
@@ -161,6 +193,7 @@ tr_daemon_init(int argc, char **argv)
 		{ "endpoint", required_argument, NULL, 'e' },
 		{ "region", required_argument, NULL, 'r' },
 		{ "tenancy-name", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -175,6 +208,7 @@ tr_daemon_init(int argc, char **argv)
 	EVP_PKEY *key = NULL;
 	BIO *bio = NULL;
 	char *pem_priv = NULL, *pem_pub = NULL, *data;
+	const char *store_url = NULL;
 	long len;
 	int64_t now;
 	int c, rc = 1, err;
@@ -189,7 +223,7 @@ tr_daemon_init(int argc, char **argv)
 	memset(&apikey, 0, sizeof(apikey));
 	tr_buf_init(&cfg, 16384);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:e:r:t:h", longopts,
+	while ((c = getopt_long(argc, argv, "d:e:r:t:s:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -203,6 +237,9 @@ tr_daemon_init(int argc, char **argv)
 			break;
 		case 't':
 			o.tenancy_name = optarg;
+			break;
+		case 's':
+			store_url = optarg;
 			break;
 		case 'h':
 			init_usage(stdout);
@@ -244,10 +281,24 @@ tr_daemon_init(int argc, char **argv)
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ROOT_KEY_FILE);
 	if (tr_keystore_create_root(path) < 0)
 		return tr_daemon_fail("%s", tresor_error_last());
-	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_DB_FILE);
-	if (tr_store_sqlite_open(&st, path, true) < 0) {
-		rc = tr_daemon_fail("%s", tresor_error_last());
-		goto out;
+	if (store_url != NULL) {
+		if (tr_store_open_url(&st, store_url, true) < 0 ||
+		    check_empty_store(st, store_url) < 0) {
+			rc = tr_daemon_fail("%s", tresor_error_last());
+			goto out;
+		}
+		(void)snprintf(path, sizeof(path), "%s/%s", dir,
+		    TR_STORE_FILE);
+		if (write_new_file(path, store_url, strlen(store_url)) < 0) {
+			rc = tr_daemon_fail("%s", tresor_error_last());
+			goto out;
+		}
+	} else {
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_DB_FILE);
+		if (tr_store_sqlite_open(&st, path, true) < 0) {
+			rc = tr_daemon_fail("%s", tresor_error_last());
+			goto out;
+		}
 	}
 
 	/* the administrator's API key */

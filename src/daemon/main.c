@@ -21,13 +21,16 @@ usage(FILE *f)
 	    "usage: tresord <command> [options]\n"
 	    "\n"
 	    "commands:\n"
-	    "  init   --data DIR [--endpoint URL] [--region REGION]\n"
-	    "         create DIR (0700) with a root key, the database, a tenancy,\n"
-	    "         an administrator and its API key (DIR/admin/config)\n"
-	    "  serve  --data DIR [--listen HOST:PORT] [--threads N]\n"
-	    "         [--tls-cert FILE --tls-key FILE] [--insecure-no-tls]\n"
-	    "         [--public-url URL] [--log-level debug|info|warn|error]\n"
-	    "         serve the data directory until SIGTERM or SIGINT\n"
+	    "  init    --data DIR [--store URL] [--endpoint URL] [--region R]\n"
+	    "          create DIR (0700) with a root key, the database, a tenancy,\n"
+	    "          an administrator and its API key (DIR/admin/config)\n"
+	    "  serve   --data DIR [--store URL] [--listen HOST:PORT] [--threads N]\n"
+	    "          [--tls-cert FILE --tls-key FILE] [--insecure-no-tls]\n"
+	    "          [--user NAME] [--rate-limit N] [--log-level LEVEL]\n"
+	    "          serve the data directory until SIGTERM or SIGINT\n"
+	    "  migrate --data DIR --to postgres://... [--from PATH]\n"
+	    "          copy a SQLite store into PostgreSQL, verified record\n"
+	    "          by record\n"
 	    "  version\n"
 	    "\n"
 	    "Run 'tresord <command> --help' for the options of a command.\n");
@@ -59,6 +62,8 @@ main(int argc, char **argv)
 		return tr_daemon_init(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)
 		return tr_daemon_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "migrate") == 0)
+		return tr_daemon_migrate(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 ||
 	    strcmp(argv[1], "--version") == 0) {
 		printf("tresord %s\n", TRESOR_VERSION);

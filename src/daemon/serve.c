@@ -11,7 +11,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +33,7 @@
 #include "crypto/x509ca.h"
 #include "daemon/daemon.h"
 #include "http/audit.h"
+#include "http/ratelimit.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "util/alloc.h"
@@ -42,6 +47,7 @@
 #define SECURE_HEAP_BYTES (4u * 1024 * 1024)
 
 static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t tls_reload_count;
 
 static void
 on_signal(int sig)
@@ -50,10 +56,21 @@ on_signal(int sig)
 	stop_flag = 1;
 }
 
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	tls_reload_count++;
+}
+
+/* the maintenance lock: one node at a time runs the due jobs */
+#define MAINTENANCE_LOCK UINT64_C(0x7472736f726d6e74)
+
 struct serve_ctx {
 	struct tr_api_env env;
-	char db_path[PATH_MAX];
+	char db_path[PATH_MAX];		/* the store: a file or a URL */
 	unsigned int maintenance_sec;	/* reaper and rotation period */
+	struct tr_ratelimit *limiter;
 };
 
 /*
@@ -76,13 +93,27 @@ maintenance_main(void *arg)
 	}
 	while (!stop_flag) {
 		if (tr_mono_ms() >= next) {
-			(void)tr_usage_flush(sc->env.usage, tr_api_thread_store(t));
-			if (tr_api_maintenance(t, tr_now_ms(), &done) < 0)
+			struct tr_store *st = tr_api_thread_store(t);
+			bool got = false;
+
+			(void)tr_usage_flush(sc->env.usage, st);
+			/*
+			 * Jobs are claimed with etags, so two nodes never
+			 * both do one; the lock only saves them the race.
+			 */
+			if (st->ops->try_lock(st, MAINTENANCE_LOCK, &got) < 0)
+				got = true;
+			if (!got)
+				done = 0;
+			else if (tr_api_maintenance(t, tr_now_ms(),
+			    &done) < 0)
 				tr_log_warn("maintenance: %s",
 				    tresor_error_last());
 			else if (done > 0)
 				tr_log_info("maintenance: %zu job%s done",
 				    done, done == 1 ? "" : "s");
+			if (got)
+				(void)st->ops->unlock(st, MAINTENANCE_LOCK);
 			next = tr_mono_ms() + (int64_t)sc->maintenance_sec *
 			    1000;
 		}
@@ -98,7 +129,13 @@ open_store(struct tr_store **out, void *payload)
 {
 	struct serve_ctx *sc = payload;
 
-	return tr_store_sqlite_open(out, sc->db_path, false);
+	return tr_store_open_url(out, sc->db_path, false);
+}
+
+static int
+rate_limit(void *payload, const char *principal, unsigned int *retry_after)
+{
+	return tr_ratelimit_take(payload, principal, retry_after);
 }
 
 static int
@@ -154,7 +191,17 @@ serve_usage(FILE *f)
 	    "maintenance (tests only)\n"
 	    "  --audit-log PATH    the audit log (default DIR/audit.log)\n"
 	    "  --audit-max-bytes N rotate the audit log past N bytes "
-	    "(default 256 MiB; 0: never)\n");
+	    "(default 256 MiB; 0: never)\n"
+	    "  --store URL         postgres://HOST:PORT/DB, or a SQLite file "
+	    "(default:\n"
+	    "                      DIR/store.url if init --store wrote it, "
+	    "else DIR/tresor.db)\n"
+	    "  --user NAME         when started as root, run as NAME (DIR is "
+	    "handed to NAME)\n"
+	    "  --rate-limit N      requests a second per principal (token "
+	    "bucket; default 0: off)\n"
+	    "  --rate-burst N      bucket size (default: 2 x --rate-limit)\n"
+	    "SIGHUP reloads --tls-cert and --tls-key.\n");
 }
 
 /* Split "host:port" or "[v6]:port". */
@@ -244,6 +291,163 @@ harden_process(void)
 		    tresor_error_last());
 }
 
+/*
+ * The store: --store, else the URL init --store left in DIR/store.url,
+ * else the SQLite file DIR/tresor.db.
+ */
+static int
+choose_store(struct serve_ctx *sc, const char *dir, const char *where)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (where != NULL) {
+		if (strlen(where) >= sizeof(sc->db_path))
+			return tr_error_set(TRESOR_EINVAL, "--store is too "
+			    "long");
+		(void)snprintf(sc->db_path, sizeof(sc->db_path), "%s", where);
+		return 0;
+	}
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_STORE_FILE);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return tr_error_set(TRESOR_EIO, "cannot read %s: %s",
+			    path, strerror(errno));
+		(void)snprintf(sc->db_path, sizeof(sc->db_path), "%s/%s", dir,
+		    TR_DB_FILE);
+		return 0;
+	}
+	n = read(fd, sc->db_path, sizeof(sc->db_path) - 1);
+	close(fd);
+	if (n <= 0 || (size_t)n >= sizeof(sc->db_path) - 1)
+		return tr_error_set(TRESOR_EIO, "%s does not hold a store URL",
+		    path);
+	while (n > 0 && (sc->db_path[n - 1] == '\n' ||
+	    sc->db_path[n - 1] == ' '))
+		n--;
+	sc->db_path[n] = '\0';
+	return 0;
+}
+
+/*
+ * Check the store before serving it.  After an unclean stop (the
+ * running marker is still there) a SQLite file gets a full
+ * integrity_check; otherwise a quick_check when the file is small
+ * enough to check in well under a second.  PostgreSQL checks itself.
+ */
+static int
+check_store(struct tr_store *st, const char *where, const char *running)
+{
+	struct stat sb;
+	bool crashed = lstat(running, &sb) == 0;
+	int rc;
+
+	if (crashed) {
+		tr_log_warn("the last run did not stop cleanly; checking the "
+		    "database");
+		rc = tr_store_sqlite_check(st, true);
+	} else if (stat(where, &sb) == 0 &&
+	    sb.st_size <= (off_t)64 * 1024 * 1024) {
+		rc = tr_store_sqlite_check(st, false);
+	} else {
+		return 0;
+	}
+	if (rc < 0) {
+		char msg[512];
+
+		(void)snprintf(msg, sizeof(msg), "%s", tresor_error_last());
+		return tr_error_set(rc, "%s: %s", where, msg);
+	}
+	return 0;
+}
+
+/* Leave DIR/tresord.running while serving; its presence means a crash. */
+static int
+mark_running(const char *path)
+{
+	char pid[32];
+	int fd, n;
+
+	(void)unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0) {
+		tr_log_warn("cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (write(fd, pid, (size_t)n) != n)
+		tr_log_warn("cannot write %s", path);
+	close(fd);
+	return 0;
+}
+
+/* hand one path to uid/gid; nftw's callback takes no payload */
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int
+chown_one(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)flag;
+	(void)ftw;
+	if (sb->st_uid == chown_uid && sb->st_gid == chown_gid)
+		return 0;
+	if (lchown(path, chown_uid, chown_gid) != 0)
+		return tr_error_set(TRESOR_EPERM, "cannot hand %s to the "
+		    "service user: %s", path, strerror(errno));
+	return 0;
+}
+
+/*
+ * --user NAME: started as root, give DIR (and the audit log, when it
+ * lives elsewhere) to NAME and become NAME for good: supplementary
+ * groups dropped, gid then uid set, and a check that root cannot be
+ * regained.  Ports below 1024 then need CAP_NET_BIND_SERVICE.
+ */
+static int
+drop_privileges(const char *name, const char *dir, const char *audit_path)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[4096];
+	int rc;
+
+	if (getuid() != 0 && geteuid() != 0) {
+		if (getpwnam_r(name, &pw, buf, sizeof(buf), &pwp) == 0 &&
+		    pwp != NULL && pw.pw_uid == geteuid())
+			return 0;
+		return tr_error_set(TRESOR_EPERM, "--user %s needs tresord "
+		    "to be started as root", name);
+	}
+	rc = getpwnam_r(name, &pw, buf, sizeof(buf), &pwp);
+	if (rc != 0 || pwp == NULL)
+		return tr_error_set(TRESOR_ENOTFOUND, "--user: no user %s",
+		    name);
+	if (pw.pw_uid == 0)
+		return tr_error_set(TRESOR_EINVAL, "--user %s is root; name "
+		    "an unprivileged user", name);
+	chown_uid = pw.pw_uid;
+	chown_gid = pw.pw_gid;
+	if (nftw(dir, chown_one, 16, FTW_PHYS) != 0)
+		return TRESOR_EPERM;
+	if (audit_path != NULL && access(audit_path, F_OK) == 0 &&
+	    lchown(audit_path, pw.pw_uid, pw.pw_gid) != 0)
+		return tr_error_set(TRESOR_EPERM, "cannot hand %s to %s: %s",
+		    audit_path, name, strerror(errno));
+	if (setgroups(0, NULL) != 0 || setgid(pw.pw_gid) != 0 ||
+	    setuid(pw.pw_uid) != 0)
+		return tr_error_set(TRESOR_EPERM, "cannot become %s: %s",
+		    name, strerror(errno));
+	if (setuid(0) == 0 || geteuid() == 0)
+		return tr_error_set(TRESOR_EPERM, "still root after "
+		    "becoming %s; refusing to serve", name);
+	tr_log_info("running as %s (uid %ld)", name, (long)pw.pw_uid);
+	return 0;
+}
+
 int
 tr_daemon_serve(int argc, char **argv)
 {
@@ -262,6 +466,10 @@ tr_daemon_serve(int argc, char **argv)
 		{ "enable-test-clock", no_argument, NULL, 'C' },
 		{ "audit-log", required_argument, NULL, 'A' },
 		{ "audit-max-bytes", required_argument, NULL, 'B' },
+		{ "store", required_argument, NULL, 'S' },
+		{ "user", required_argument, NULL, 'U' },
+		{ "rate-limit", required_argument, NULL, 'R' },
+		{ "rate-burst", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -277,6 +485,10 @@ tr_daemon_serve(int argc, char **argv)
 	bool insecure = false;
 	uint64_t threads = 0, token_ttl = 3600, maint = 60;
 	uint64_t audit_max = (uint64_t)256 * 1024 * 1024;
+	uint64_t rate = 0, burst = 0;
+	const char *store_where = NULL, *run_user = NULL;
+	char running[PATH_MAX];
+	bool running_made = false;
 	const char *audit_path = NULL;
 	char audit_buf[PATH_MAX];
 	struct tr_audit *audit = NULL;
@@ -290,7 +502,7 @@ tr_daemon_serve(int argc, char **argv)
 	memset(&hc, 0, sizeof(hc));
 	sc.env.region = TR_DEFAULT_REGION;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:M:CA:B:h", longopts,
+	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:M:CA:B:S:U:R:b:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -330,6 +542,24 @@ tr_daemon_serve(int argc, char **argv)
 			break;
 		case 'A':
 			audit_path = optarg;
+			break;
+		case 'S':
+			store_where = optarg;
+			break;
+		case 'U':
+			run_user = optarg;
+			break;
+		case 'R':
+			if (tr_parse_u64(optarg, strlen(optarg), 0, 1000000,
+			    &rate) < 0)
+				return tr_daemon_fail("--rate-limit must be 0 "
+				    "(off) to 1000000 requests a second");
+			break;
+		case 'b':
+			if (tr_parse_u64(optarg, strlen(optarg), 1, 10000000,
+			    &burst) < 0)
+				return tr_daemon_fail("--rate-burst must be 1 "
+				    "to 10000000 requests");
 			break;
 		case 'B':
 			if (tr_parse_u64(optarg, strlen(optarg), 0,
@@ -382,8 +612,13 @@ tr_daemon_serve(int argc, char **argv)
 		return tr_daemon_fail("cannot open data directory %s: %s",
 		    data, strerror(errno));
 
+	if (run_user != NULL && drop_privileges(run_user, dir,
+	    audit_path) < 0)
+		return tr_daemon_fail("%s", tresor_error_last());
 	harden_process();
 	tr_json_init();
+	if (choose_store(&sc, dir, store_where) < 0)
+		return tr_daemon_fail("%s", tresor_error_last());
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ROOT_KEY_FILE);
 	if (tr_keystore_open(&ks, path) < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
@@ -391,8 +626,17 @@ tr_daemon_serve(int argc, char **argv)
 	}
 	(void)snprintf(sc.db_path, sizeof(sc.db_path), "%s/%s", dir,
 	    TR_DB_FILE);
-	/* open once here: migrations run and a bad file fails early */
-	if (tr_store_sqlite_open(&probe, sc.db_path, false) < 0) {
+	/*
+	 * Open once here: migrations run and a bad store fails early.  A
+	 * SQLite file is checked page by page when the last run did not
+	 * stop cleanly (and when it is small enough to check in a moment);
+	 * a corrupt one is never served.
+	 */
+	(void)snprintf(running, sizeof(running), "%s/%s", dir,
+	    TR_RUNNING_FILE);
+	if (tr_store_open_url(&probe, sc.db_path, false) < 0 ||
+	    check_store(probe, sc.db_path, running) < 0) {
+		tr_store_close(probe);
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
 	}
@@ -428,6 +672,15 @@ tr_daemon_serve(int argc, char **argv)
 	sc.env.db_path = sc.db_path;
 	sc.env.store_open = open_store;
 	sc.env.store_payload = &sc;
+	if (rate > 0) {
+		if (tr_ratelimit_new(&sc.limiter, (double)rate,
+		    (double)(burst > 0 ? burst : 2 * rate)) < 0) {
+			rc = tr_daemon_fail("%s", tresor_error_last());
+			goto out;
+		}
+		sc.env.rate_limit = rate_limit;
+		sc.env.rate_payload = sc.limiter;
+	}
 
 	if (threads == 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -447,12 +700,15 @@ tr_daemon_serve(int argc, char **argv)
 	hc.thread_fini = thread_fini;
 	hc.handle = handle;
 	hc.payload = &sc;
+	hc.tls_reload = &tls_reload_count;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
@@ -465,6 +721,8 @@ tr_daemon_serve(int argc, char **argv)
 	if (sc.env.test_clock)
 		tr_log_warn("--enable-test-clock: the testing endpoints can move"
 		    " this server's clock; never use it in production");
+	if (mark_running(running) == 0)
+		running_made = true;
 	if (pthread_create(&maint_thread, NULL, maintenance_main, &sc) == 0)
 		maint_started = true;
 	rc = tr_http_serve(&hc, &stop_flag);
@@ -478,6 +736,10 @@ tr_daemon_serve(int argc, char **argv)
 	tr_log_info("stopped");
 	rc = 0;
 out:
+	/* a clean stop (or a refusal to start): no check needed next time */
+	if (running_made)
+		(void)unlink(running);
+	tr_ratelimit_free(sc.limiter);
 	tr_usage_free(sc.env.usage);
 	tr_audit_close(audit);
 	tr_ca_free(ca);

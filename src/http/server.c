@@ -56,11 +56,14 @@ struct worker {
 	int fd;
 	void *state;
 	struct conn *conns;		/* live connections */
+	SSL_CTX *own_ctx;		/* after a reload */
 	int rc;
 	char err[512];
 };
 
 static pthread_key_t worker_key;
+
+static void reload_tls(struct worker *w);
 
 int
 tr_http_listen(const char *host, uint16_t port)
@@ -347,6 +350,7 @@ worker_main(void *arg)
 	struct server *srv = w->srv;
 	struct conn *c;
 	int64_t deadline, now;
+	sig_atomic_t seen_reload;
 
 	pthread_setspecific(worker_key, w);
 	if ((w->rc = srv->cfg->thread_init(&w->state, srv->cfg->payload)) < 0) {
@@ -367,8 +371,15 @@ worker_main(void *arg)
 	w->listener->data = w;
 	h2o_socket_read_start(w->listener, on_accept);
 
-	while (!*srv->stop)
+	seen_reload = srv->cfg->tls_reload != NULL ? *srv->cfg->tls_reload : 0;
+	while (!*srv->stop) {
 		h2o_evloop_run(w->loop, 200);
+		if (srv->ssl_ctx != NULL && srv->cfg->tls_reload != NULL &&
+		    *srv->cfg->tls_reload != seen_reload) {
+			seen_reload = *srv->cfg->tls_reload;
+			reload_tls(w);
+		}
+	}
 
 	/*
 	 * Graceful: no new connections.  Requests in flight finish: handlers
@@ -418,34 +429,61 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* A TLS 1.2+ context with the configured certificate chain and key. */
 static int
-setup_tls(struct server *srv)
+make_tls_ctx(const struct tr_http_config *cfg, SSL_CTX **out)
 {
-	const struct tr_http_config *cfg = srv->cfg;
 	static const h2o_iovec_t alpn[] = {
 		{ H2O_STRLIT("h2") },
 		{ H2O_STRLIT("http/1.1") },
 		{ NULL, 0 }
 	};
+	SSL_CTX *ctx;
 
-	srv->ssl_ctx = SSL_CTX_new(TLS_server_method());
-	if (srv->ssl_ctx == NULL)
+	*out = NULL;
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL)
 		return tr_error_set(TRESOR_ENOMEM, "cannot create TLS context");
-	SSL_CTX_set_min_proto_version(srv->ssl_ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(srv->ssl_ctx, SSL_OP_NO_COMPRESSION |
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_use_certificate_chain_file(srv->ssl_ctx,
-	    cfg->tls_cert) != 1)
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1) {
+		SSL_CTX_free(ctx);
 		return tr_error_set(TRESOR_EINVAL,
 		    "cannot load TLS certificate %s", cfg->tls_cert);
-	if (SSL_CTX_use_PrivateKey_file(srv->ssl_ctx, cfg->tls_key,
-	    SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(srv->ssl_ctx) != 1)
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		SSL_CTX_free(ctx);
 		return tr_error_set(TRESOR_EINVAL,
 		    "cannot load TLS key %s (or it does not match the "
 		    "certificate)", cfg->tls_key);
-	h2o_ssl_register_alpn_protocols(srv->ssl_ctx, alpn);
+	}
+	h2o_ssl_register_alpn_protocols(ctx, alpn);
+	*out = ctx;
 	return 0;
+}
+
+/*
+ * SIGHUP: load the certificate and key again; new connections use them,
+ * open ones keep theirs (each SSL holds a reference to its context).  A
+ * bad new pair is refused and the old one kept.
+ */
+static void
+reload_tls(struct worker *w)
+{
+	SSL_CTX *ctx = NULL;
+
+	if (make_tls_ctx(w->srv->cfg, &ctx) < 0) {
+		tr_log_error("TLS reload refused, keeping the old certificate:"
+		    " %s", tresor_error_last());
+		return;
+	}
+	if (w->own_ctx != NULL)
+		SSL_CTX_free(w->own_ctx);
+	w->own_ctx = ctx;
+	w->accept_ctx.ssl_ctx = ctx;
+	tr_log_info("TLS certificate reloaded");
 }
 
 int
@@ -475,7 +513,8 @@ tr_http_serve(const struct tr_http_config *cfg, volatile sig_atomic_t *stop)
 	path = h2o_config_register_path(host, "/", 0);
 	h = (struct handler *)h2o_create_handler(path, sizeof(*h));
 	h->super.on_req = on_req;
-	if (cfg->tls_cert != NULL && (rc = setup_tls(&srv)) < 0)
+	if (cfg->tls_cert != NULL && (rc = make_tls_ctx(cfg,
+	    &srv.ssl_ctx)) < 0)
 		goto out;
 
 	for (i = 0; i < cfg->threads; i++) {
@@ -522,6 +561,8 @@ out:
 			h2o_context_dispose(&srv.workers[i]->ctx);
 		else if (srv.workers[i]->fd >= 0)
 			close(srv.workers[i]->fd);
+		if (srv.workers[i]->own_ctx != NULL)
+			SSL_CTX_free(srv.workers[i]->own_ctx);
 		tr_free(srv.workers[i]);
 	}
 	h2o_config_dispose(&srv.config);

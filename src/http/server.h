@@ -32,6 +32,8 @@ struct tr_http_config {
 	    struct tr_response *resp);
 	/* called after each response is queued (access log, audit) */
 	void *payload;
+	/* bumped (e.g. from SIGHUP) to reload the TLS certificate and key */
+	volatile sig_atomic_t *tls_reload;
 };
 
 /*

@@ -355,6 +355,13 @@ int tr_store_sqlite_open(struct tr_store **out, const char *path,
     bool create);
 
 /*
+ * Check a SQLite store's pages: PRAGMA quick_check, or integrity_check
+ * when `full`.  TRESOR_EIO naming the first problem when the file is
+ * corrupt; 0 for a sound file and for any other backend.
+ */
+int tr_store_sqlite_check(struct tr_store *st, bool full);
+
+/*
  * Open the PostgreSQL store described by `conninfo` (a postgres:// URL or
  * key=value words, as libpq reads them), creating and migrating the
  * schema when `create` is set; the database itself must exist.  Each

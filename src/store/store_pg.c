@@ -19,9 +19,11 @@
  * here may hang: the socket is non-blocking and every wait is bounded
  * (statement_timeout on the server, a deadline a little past it on the
  * client; connect_timeout, TCP keepalives and tcp_user_timeout below
- * that).  A call that finds the connection lost returns TRESOR_EUNAVAIL
- * at once; the next call reconnects (at most once a second), prepares
- * its statements again and listens again to its channels.
+ * that).  A connection the server closed while it sat idle (a restart, a
+ * failover) is replaced before the next statement.  One lost during a
+ * call makes that call return TRESOR_EUNAVAIL at once, and a later call
+ * reconnects (at most one attempt a second, failing fast meanwhile),
+ * prepares its statements again and listens again to its channels.
  *
  * Values travel as parameters, never in SQL text: text as text, blobs as
  * binary bytea; results come back in binary format.

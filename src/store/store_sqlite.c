@@ -1190,6 +1190,44 @@ out:
 	return rc;
 }
 
+int
+tr_store_sqlite_check(struct tr_store *st, bool full)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *q = NULL;
+	const unsigned char *row;
+	char first[256] = "";
+	int src, rc = 0, nbad = 0;
+
+	if (st->ops != &sqlite_ops)
+		return 0;
+	src = sqlite3_prepare_v2(s->db, full ? "PRAGMA integrity_check(20)" :
+	    "PRAGMA quick_check(20)", -1, &q, NULL);
+	if (src != SQLITE_OK)
+		return db_error(s, src, "checking the database");
+	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+		row = sqlite3_column_text(q, 0);
+		if (row == NULL || strcmp((const char *)row, "ok") == 0)
+			continue;
+		/* "*** in database main ***\nPage 6: ...": skip the banner */
+		if (strncmp((const char *)row, "***", 3) == 0 &&
+		    strchr((const char *)row, '\n') != NULL)
+			row = (const unsigned char *)strchr(
+			    (const char *)row, '\n') + 1;
+		if (nbad++ == 0)
+			(void)snprintf(first, sizeof(first), "%s",
+			    (const char *)row);
+	}
+	if (src != SQLITE_DONE)
+		rc = db_error(s, src, "checking the database");
+	else if (nbad > 0)
+		rc = tr_error_set(TRESOR_EIO, "the database is corrupt (%d "
+		    "problem%s; first: %s); it will not be served. Restore "
+		    "it from a backup", nbad, nbad == 1 ? "" : "s", first);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- */
 /* one node: notifications, locks; dump and load                    */
 /* ---------------------------------------------------------------- */

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: Apache-2.0
+// bench/results.md from the files bench/run.sh left in its result
+// directory, and the headline figures on stdout as "RESULT name=value".
+//
+//   node bench/report.mjs --res DIR --out results.md
+
+import fs from "node:fs";
+import path from "node:path";
+
+const arg = (n) => process.argv[process.argv.indexOf(`--${n}`) + 1];
+const RES = arg("res");
+const OUT = arg("out");
+
+const has = (f) => fs.existsSync(path.join(RES, f));
+const txt = (f) => (has(f) ? fs.readFileSync(path.join(RES, f), "utf8").trim() : "");
+const json = (f) => {
+  try { return JSON.parse(txt(f)); } catch { return null; }
+};
+const num = (f) => (has(f) ? Number(txt(f)) : NaN);
+const env = Object.fromEntries(txt("machine.env").split("\n").filter((l) => l.includes("="))
+  .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+const state = json("state.json") ?? {};
+const quick = env.quick === "1";
+
+const results = [];
+const R = (name, v) => {
+  if (v !== undefined && v !== null && !Number.isNaN(v)) results.push([name, v]);
+};
+const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
+const f3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
+const ms = (us) => (Number.isFinite(us) ? (us / 1000).toFixed(2) : "n/a");
+const ok2xx = (r) => (r ? r.requests - r.errors.status : NaN);
+const rate2xx = (r) => (r ? ok2xx(r) / (r.duration_us / 1e6) : NaN);
+const sockErr = (r) => (r ? r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout : 0);
+const mark = (good) => (good ? "met" : "**not met**");
+
+const md = [];
+const p = (...l) => md.push(...l);
+
+p("# tresor benchmark results", "",
+  `Written by \`make bench\` (bench/run.sh) on ${env.date}${quick ? ", **smoke mode (BENCH_QUICK=1): every phase about 1 s, " +
+    "figures not meaningful**" : ""}; the whole run took ${env.wall_s} s. Commit ${env.commit}.`, "",
+  "Benchmarks assert nothing; the targets below are issue 6's, for comparison.", "");
+
+p("## Machine", "",
+  "| | |", "|---|---|",
+  `| CPUs (nproc) | ${env.nproc} |`,
+  `| CPU | ${env.cpu} |`,
+  `| memory | ${f1(Number(env.mem_kb) / 1048576)} GiB |`,
+  `| kernel | ${env.kernel} |`,
+  `| OS | ${env.os} |`,
+  `| file system of the data directory | ${env.fs} |`,
+  `| load average (1, 5, 15 min) at start / end | ${env.load_start} / ${env.load_end} |`, "",
+  "Load generator, servers and tools share the machine's cores: wrk takes a core of its own only in the " +
+  "one-worker runs. Other processes on the machine (see the load average) disturb the figures; compare " +
+  "tresord with nginx within one run, not across runs.", "",
+  "Versions: " + [env.nginx, env.wrk, `node ${env.node}`, env.cc, `SQLite ${env.sqlite}`,
+    `OpenSSL ${env.openssl}`, `h2o ${env.h2o}`].join(", ") + ".", "",
+  `tresord build: ${env.build} (build-release/, release flags; -g only adds symbols for perf).`, "");
+
+// ---------------------------------------------------------------- read
+p("## 1. Signed GetSecretBundle against nginx", "",
+  `Both servers answer the same requests from wrk (32 keep-alive connections, ${quick ? 1 : 15} s after ` +
+  `${quick ? 0 : 2} s of warm-up): tresord the full path, nginx a static JSON file of the same length as ` +
+  `tresord's body (${state.bundleBytes} bytes). One tresord thread (\`--threads 1\`) against one nginx ` +
+  "worker (`worker_processes 1`), then two and two; wrk runs one thread, then two.", "",
+  "| workers | tresord req/s | p50 ms | p99 ms | CPU us/req | nginx req/s | p50 ms | p99 ms | CPU us/req | tresord / nginx |",
+  "|---|---|---|---|---|---|---|---|---|---|");
+const ratios = {};
+for (const w of [1, 2]) {
+  const t = json(`read-w${w}-tresor.json`);
+  const n = json(`read-w${w}-nginx.json`);
+  if (!t || !n) continue;
+  const tr = rate2xx(t);
+  const nr = rate2xx(n);
+  const tcpu = (num(`read-w${w}-tresor.cpu`) * 1e6) / ok2xx(t);
+  const ncpu = (num(`read-w${w}-nginx.cpu`) * 1e6) / ok2xx(n);
+  ratios[w] = tr / nr;
+  p(`| ${w} | ${f0(tr)} | ${ms(t.lat_us.p50)} | ${ms(t.lat_us.p99)} | ${f1(tcpu)} | ${f0(nr)} | ${ms(n.lat_us.p50)} | ` +
+    `${ms(n.lat_us.p99)} | ${f1(ncpu)} | **${f3(tr / nr)}** |`);
+  const sfx = w === 1 ? "" : "_2w";
+  R(`get_bundle_vs_nginx${sfx}`, +f3(tr / nr));
+  R(`get_bundle_rps_${w}w`, Math.round(tr));
+  R(`nginx_rps_${w}w`, Math.round(nr));
+  R(`get_bundle_p50_ms_${w}w`, +ms(t.lat_us.p50));
+  R(`get_bundle_p99_ms_${w}w`, +ms(t.lat_us.p99));
+  R(`get_bundle_cpu_us_per_req_${w}w`, +f1(tcpu));
+  if (t.errors.status > 0 || sockErr(t) > 0 || n.errors.status > 0) {
+    p(`|  | ${t.errors.status} non-2xx, ${sockErr(t)} socket errors | | | | ${n.errors.status} non-2xx | | | | |`);
+  }
+}
+const t1 = json("read-w1-tresor.json");
+p("", `Targets: at least 0.50 of nginx with one worker each: ${mark(ratios[1] >= 0.5)} (${f3(ratios[1])}); ` +
+  `p99 under 2 ms at 32 connections: ${mark(t1 && t1.lat_us.p99 < 2000)} (${t1 ? ms(t1.lat_us.p99) : "n/a"} ms).`, "",
+  "CPU us/req is the server's user+system CPU time (/proc/PID/stat, all threads; nginx: its workers) " +
+  "over the run divided by the answers; req/s counts only 2xx answers.", "",
+  "How the requests are made: bench/presign (a C program on libtresor's signer, include/tresor/signer.h) " +
+  "signs the GET as the OCI SDK does (x-date, (request-target), host; rsa-sha256) right before each run, " +
+  "and bench/wrk/replay.lua replays those headers. The server verifies the signature of every request " +
+  "as of any other (it caches API public keys, never a verification), and checks x-date against a skew " +
+  "of 5 minutes, which each run stays well within.", "",
+  `The policy world, built through the API before this phase (bench/setup.mjs): ${state.counts?.compartments} ` +
+  `compartments nested three deep, ${state.counts?.groups} groups, ${state.counts?.users} users, ` +
+  `${state.counts?.policies} policies with ${state.counts?.statements} statements (secret-family, keys, vaults, ` +
+  "where clauses on key, vault, secret name, permission, operation). The reader, bench-reader (groups " +
+  "grp-07 and grp-13), is granted by two of them only: `read secret-family in compartment team1:prod` " +
+  "(attached to bu2) and `use keys in compartment team1:prod where any {target.key.id = ...}`; the admin's " +
+  "`manage all-resources` is not on its path. A check in setup reads a secret of another compartment as " +
+  `bench-reader and gets ${state.deniedStatus} (refused), so the reads do go through these policies.`, "");
+
+// ------------------------------------------------------------- profile
+p("## 2. Where a GetSecretBundle goes (tresord, 1 thread, under the read load)", "");
+const sw = json("strace-wrk.json");
+if (has("strace.txt") && sw) {
+  const nreq = sw.requests;
+  const rows = txt("strace.txt").split("\n").filter((l) => /^\s*[\d.]+\s+[\d.]+\s+\d+\s+\d+/.test(l));
+  p(`System calls (strace -c -f over ${f0(nreq)} requests; strace slows the server, the counts per ` +
+    "request stand):", "", "| syscall | calls per request | share of syscall time |", "|---|---|---|");
+  for (const l of rows) {
+    const f = l.trim().split(/\s+/);
+    const name = f[f.length - 1];
+    const calls = Number(f[3]);
+    p(`| ${name} | ${f2(calls / nreq)} | ${f[0]} % |`);
+  }
+  p("");
+}
+if (has("profile-children.txt")) {
+  const lines = txt("profile-children.txt").split("\n");
+  const parse = (l) => {
+    const m = /^\s*([\d.]+)%\s+([\d.]+)%\s+\[(.)\]\s+(.+?)\s+-\s+-\s*$/.exec(l);
+    return m ? { incl: +m[1], self: +m[2], k: m[3], sym: m[4].trim() } : null;
+  };
+  const all = lines.map(parse).filter((x) => x && !/^0x[0-9a-f]+$|^[0-9a-f]{16}$/.test(x.sym));
+  const frames = /^(clone3|start_thread|worker_main|h2o_evloop_run|__libc_start_call_main|__libc_start_main.*|main|_start)$/;
+  const mine = all.filter((x) => x.k === "." && x.incl >= 1.5 && !frames.test(x.sym)).slice(0, 45);
+  const incl = (re) => all.find((x) => re.test(x.sym))?.incl ?? 0;
+  const whole = incl(/^on_req$/);
+  if (whole > 0) {
+    const rows = [
+      ["HTTP (h2o: parse, write; on_req less tr_api_handle)", whole - incl(/^tr_api_handle$/)],
+      ["audit log: tr_audit_write (two records, JSON, fdatasync)", incl(/^tr_audit_write$/)],
+      ["  of which fdatasync", incl(/^(__GI_fdatasync|fdatasync)/)],
+      ["authentication: tr_auth_request", incl(/^tr_auth_request$/)],
+      ["  of which signature verification: tr_httpsig_verify", incl(/^tr_httpsig_verify$/)],
+      ["handler: tr_api_get_secret_bundle", incl(/^tr_api_get_secret_bundle$/)],
+      ["  of which policy checks: content_checks", incl(/^content_checks$/)],
+      ["IAM generation query, all callers: sq_iam_generation", incl(/^sq_iam_generation$/)],
+      ["  of which envelope decryption: tr_envelope_open", incl(/^tr_envelope_open$/)],
+      ["SQLite statements, all callers: sqlite3_step + sqlite3_reset", incl(/^sqlite3_step$/) + incl(/^sqlite3_reset$/)],
+      ["usage metering: meter / tr_usage_count", Math.max(incl(/^meter$/), incl(/^tr_usage_count$/))],
+    ];
+    p("The request's CPU time, by part (inclusive shares of tresord's on-CPU samples):", "",
+      "| part | share |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v.toFixed(1)} % |`), "");
+  }
+  p("On-CPU profile (perf record -F 999 --call-graph dwarf; `perf report --children`): the share of " +
+    "tresord's CPU samples spent in each function and what it calls (inclusive) and in the function " +
+    "itself (self). Off-CPU time (waiting in fdatasync) is not in these samples: see the system calls above.", "",
+    "| inclusive | self | function |", "|---|---|---|");
+  for (const x of mine) p(`| ${x.incl.toFixed(1)} % | ${x.self.toFixed(1)} % | \`${x.sym}\` |`);
+  const kern = all.filter((x) => x.k === "k" && /fsync|fdatasync|tcp_sendmsg|tcp_recvmsg|schedule$|ext4_sync_file/.test(x.sym)).slice(0, 8);
+  if (kern.length > 0) {
+    p("", "Kernel, inclusive: " + kern.map((x) => `\`${x.sym}\` ${x.incl.toFixed(1)} %`).join(", ") + ".");
+  }
+  p("");
+}
+if (has("profile-self.txt")) {
+  p("Top functions by self time (`perf report --no-children --sort dso,symbol`):", "", "```",
+    ...txt("profile-self.txt").split("\n").slice(0, 30).map((l) => l.trim().replace(/\s+-\s+-\s*$/, "")), "```", "");
+}
+
+// -------------------------------------------------------------- writes
+p("## 3. Durable writes: UpdateSecret (new version)", "",
+  "Each request is a distinct signed PUT (bench-writer, manage secret-family) with fresh content; tables " +
+  "are signed ahead by bench/presign and each request is sent once (BENCH_ONCE=1). Request j of a table " +
+  "updates secret j mod S of S fresh secrets (at least two per connection, at most 29 updates each: a " +
+  "secret holds at most 30 versions in use). A table that runs out before the end is made three times " +
+  "larger and the level run again. tresord answers only after SQLite (WAL, synchronous=FULL) committed " +
+  "the version and the audit record was fdatasync'ed. Afterwards ListSecretVersions counts the versions " +
+  "the server holds; `verified` means they match the 2xx answers, give or take the requests still in flight " +
+  "when wrk stopped (at most one per connection: carried out, their answers not counted).", "",
+  "| connections | UpdateSecret/s (2xx) | p50 ms | p99 ms | 2xx | non-2xx | versions found | verified | table | secrets |",
+  "|---|---|---|---|---|---|---|---|---|---|");
+let allVerified = true;
+for (const c of [1, 8, 32]) {
+  const r = json(`writes-c${c}.json`);
+  const v = json(`writes-c${c}.verify.json`);
+  const prep = json(`writes-c${c}.prep.json`);
+  if (!r) continue;
+  // wrk stops with up to one request in flight per connection: the
+  // server may have carried those out without wrk counting the answer
+  const good = v && v.updates >= ok2xx(r) && v.updates - ok2xx(r) <= c;
+  if (!good) allVerified = false;
+  p(`| ${c} | ${f0(rate2xx(r))} | ${ms(r.lat_us.p50)} | ${ms(r.lat_us.p99)} | ${ok2xx(r)} | ${r.errors.status} | ` +
+    `${v ? v.updates : "n/a"} | ${good ? "yes" : "**no**"} | ${prep?.requests}${r.exhausted_threads > 0 ? " (ran out)" : ""} | ${prep?.secrets} |`);
+  R(`update_secret_rps_c${c}`, Math.round(rate2xx(r)));
+}
+R("update_secret_verified", allVerified ? 1 : 0);
+const w32 = json("writes-c32.json");
+p("", `Target: at least 2,000/s at 32 clients: ${mark(w32 && rate2xx(w32) >= 2000)} (${f0(rate2xx(w32))}/s).`, "");
+
+// ----------------------------------------------------------------- kms
+p("## 4. KMS crypto", "",
+  "One signed request replayed by wrk (2 threads, 32 connections, tresord 2 threads): each replay is a " +
+  "complete, verified request (the body hash is signed, the body is the same).", "",
+  "| operation | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|");
+for (const [op, name, rn] of [["enc", "Encrypt, 4 KiB plaintext", "kms_encrypt_4k_rps"],
+  ["gdek", "GenerateDataEncryptionKey (AES-256, includePlaintextKey)", "kms_generate_dek_rps"]]) {
+  const r = json(`kms-${op}.json`);
+  if (!r) continue;
+  p(`| ${name} | ${f0(rate2xx(r))} | ${ms(r.lat_us.p50)} | ${ms(r.lat_us.p99)} | ${r.errors.status} |`);
+  R(rn, Math.round(rate2xx(r)));
+}
+p("");
+
+// --------------------------------------------------------------- scale
+p("## 5. Scale: secrets in one vault", "",
+  "bench/populate writes the secrets straight into the stopped server's store (the store's apply() in " +
+  "transactions of 5,000 secrets): clones of a secret made through the API, each with its own OCID, name " +
+  "and a version sealed for real (fresh data key, the vault's master key). OCIDs are random as tresord " +
+  "makes them but inserted in sorted order, which gives the page layout of a VACUUMed store. Then tresord " +
+  "(1 thread) starts (start-up: exec to the first `GET /health` 200) and wrk reads, as bench-reader, " +
+  "GetSecretBundle round-robin over a spread of the vault's secrets (all 1,000 of the small vault; " +
+  `${quick ? 256 : "4,096"} spread evenly over the big one). Peak RSS is VmHWM after the reads.`, "",
+  "| secrets in the vault | populate s | store MB | start-up ms | req/s | p50 ms | p99 ms | peak RSS MB |",
+  "|---|---|---|---|---|---|---|---|");
+const sc = {};
+for (const size of ["small", "big"]) {
+  const r = json(`scale-${size}.json`);
+  if (!r) continue;
+  const st = json(`start-scale-${size}.json`);
+  sc[size] = { n: num(`scale-${size}.count`), rps: rate2xx(r), rss: num(`scale-${size}.rss`) / 1024, start: st?.startup_ms, r };
+  p(`| ${f0(sc[size].n)} | ${txt(`scale-${size}.populate_s`)} | ${f0(num(`scale-${size}.db_bytes`) / 1048576)} | ` +
+    `${f1(st?.startup_ms)} | ${f0(sc[size].rps)} | ${ms(r.lat_us.p50)} | ${ms(r.lat_us.p99)} | ${f1(sc[size].rss)} |` +
+    (r.errors.status > 0 ? ` ${r.errors.status} non-2xx` : ""));
+}
+if (sc.small && sc.big) {
+  const ratio = sc.big.rps / sc.small.rps;
+  p("", `Read rate with ${f0(sc.big.n)} secrets / with 1,000: **${f3(ratio)}** (target at least 0.90: ${mark(ratio >= 0.9)}); ` +
+    `peak RSS ${f1(sc.big.rss)} MB (target under 512 MB: ${mark(sc.big.rss < 512)}); start-up ` +
+    `${f1(sc.big.start)} ms (target under 2 s: ${mark(sc.big.start < 2000)}).`);
+  R("scale_secrets_big", sc.big.n);
+  R("scale_1k_rps", Math.round(sc.small.rps));
+  R("scale_1m_rps", Math.round(sc.big.rps));
+  R("scale_1m_vs_1k", +f3(ratio));
+  R("scale_1k_peak_rss_mb", +f1(sc.small.rss));
+  R("scale_1m_peak_rss_mb", +f1(sc.big.rss));
+  R("scale_1k_startup_ms", sc.small.start);
+  R("scale_1m_startup_ms", sc.big.start);
+  if (quick) p("", `Smoke mode: the big vault holds ${f0(sc.big.n)} secrets, not 1,000,000.`);
+}
+p("");
+
+// --------------------------------------------------------------- cache
+const cj = json("cache.json");
+const fj = json("fleet.json");
+p("## 6. Client cache (libtresor)", "");
+if (cj) {
+  p(`bench/cache_bench against the running tresord, as bench-reader: after the first read (a fetch, ` +
+    `${f1(cj.first_read_us)} us including the cache's one GetSecret for the rotation-window check), ` +
+    `${f0(cj.reads)} reads of the cached bundle, each \`tresor_cache_get()\` + \`tresor_secret_bundle_free()\` ` +
+    `of the copy it hands out: **${f1(cj.cached_ns)} ns per cached read** (target under 1 us: ${mark(cj.cached_ns < 1000)}). ` +
+    `For scale, an uncached \`tresor_secret_bundle_get()\` (one signed request over a kept-alive connection) ` +
+    `took ${f1(cj.uncached_us)} us (${cj.uncached} reads).`, "");
+  R("cache_read_ns", +f1(cj.cached_ns));
+}
+if (fj) {
+  p(`bench/fleet_sim: ${fj.procs} processes, each with its own cache (the real cache.c, TTL ${fj.ttl_ms / 60000} min, ` +
+    `rotation-window check on), read ${fj.secrets} secrets once a second for ${fj.seconds} s of simulated time ` +
+    `(the cache's clocks and fetch are injected: nothing sleeps); secret 0 gets a new version at ${fj.rotate_at_s} s.`, "",
+    "| | server calls |", "|---|---|",
+    `| without a cache (every read) | ${f0(fj.calls_without_cache)} |`,
+    `| with the cache | ${f0(fj.calls_with_cache)} (${f0(fj.bundle_fetches)} GetSecretBundle + ${f0(fj.window_lookups)} GetSecret) |`,
+    `| saved | **${f3(fj.saved_pct)} %** |`, "",
+    `Target at least 98 % fewer calls: ${mark(fj.saved_pct >= 98)}. After the rotation, ${f0(fj.stale_reads_after_rotation)} ` +
+    `reads still returned the old version; the last process saw the new one ${f1(fj.last_process_saw_rotation_after_s)} s ` +
+    "after it (bounded by the TTL).", "");
+  R("fleet_calls_saved_pct", +f3(fj.saved_pct));
+}
+
+// -------------------------------------------------------------- phases
+const marks = txt("phases.txt").split("\n").filter((l) => l.trim() !== "").map((l) => l.split(" "));
+if (marks.length > 1) {
+  p("## Time per phase", "", "| phase | s |", "|---|---|");
+  for (let i = 0; i + 1 < marks.length; i++) {
+    p(`| ${marks[i][0]} | ${(Number(marks[i + 1][1]) - Number(marks[i][1])).toFixed(1)} |`);
+  }
+  p("");
+}
+
+// ------------------------------------------------------------ commands
+p("## Commands", "", "Every command the run used, in order (bench/run.sh; paths shortened):", "", "```");
+for (const l of txt("commands.txt").split("\n")) {
+  if (l.trim() === "") continue;
+  const [ph, ...rest] = l.split("\t");
+  p(`[${ph}] ${rest.join(" ").replace(/\/tmp\/tresor-bench\.[A-Za-z0-9]+\//g, "")}`);
+}
+p("```", "");
+
+R("bench_wall_s", Number(env.wall_s));
+p("## RESULT lines", "", "```", ...results.map(([k, v]) => `RESULT ${k}=${v}`), "```", "");
+
+fs.writeFileSync(OUT, md.join("\n"));
+for (const [k, v] of results) console.log(`RESULT ${k}=${v}`);
