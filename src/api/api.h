@@ -44,6 +44,12 @@ struct tr_api_env {
 	int (*audit)(void *payload, json_t *record, bool sync);
 	void *audit_payload;
 	/*
+	 * Group commit (may be NULL): the response record is then appended
+	 * without waiting, and the response carries a ticket of `durable`
+	 * (util/durable.h) that the server waits for before answering.
+	 */
+	struct tr_durable *durable;
+	/*
 	 * Per-principal rate limit (may be NULL): 0, or negative with the
 	 * seconds to wait in *retry_after (answered 429).
 	 */

@@ -20,6 +20,7 @@
 #include "auth/auth.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+#include "util/durable.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -548,7 +549,7 @@ audit_request(struct tr_api_ctx *c)
 
 /* The record written after the handler ran; a failure answers 503. */
 static void
-audit_response(struct tr_api_ctx *c)
+audit_response(struct tr_api_ctx *c, bool read_only)
 {
 	const char *decision;
 	int status = c->resp->status;
@@ -584,6 +585,12 @@ audit_response(struct tr_api_ctx *c)
 		json_object_set_new(rec, "principal", json_null());
 		json_object_set_new(rec, "sourceAddress",
 		    json_string(c->req->peer == NULL ? "" : c->req->peer));
+	} else if (read_only) {
+		json_object_set_new(rec, "principal", audit_principal(c));
+		json_object_set_new(rec, "sourceAddress",
+		    json_string(c->req->peer == NULL ? "" : c->req->peer));
+		json_object_set_new(rec, "method", json_string(c->method));
+		json_object_set_new(rec, "targets", audit_targets(c));
 	}
 	/* a create names what it made */
 	if (status >= 200 && status < 300 && !c->resp->body_is_secret &&
@@ -596,8 +603,11 @@ audit_response(struct tr_api_ctx *c)
 			json_object_set(rec, "resourceId", target);
 		json_decref(b);
 	}
-	rc = c->t->env->audit(c->t->env->audit_payload, rec, true);
+	rc = c->t->env->audit(c->t->env->audit_payload, rec,
+	    c->t->env->durable == NULL);
 	json_decref(rec);
+	if (rc == 0 && c->t->env->durable != NULL)
+		c->resp->durable_ticket = tr_durable_ticket(c->t->env->durable);
 	if (rc < 0) {
 		tr_log_error("audit log: %s", tresor_error_last());
 		c->resp->body_is_secret = true;	/* zero what was there */
@@ -656,7 +666,7 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 	size_t seglen[MAX_SEGMENTS], nseg = 0, i, k, first = 0, pathlen;
 	enum route_scope scope = SCOPE_ROOT;
 	const struct route *match = NULL;
-	bool path_matched = false;
+	bool path_matched = false, in_read = false;
 	char *vault = NULL, method[16];
 	unsigned int retry_after = 0;
 	int rc;
@@ -775,6 +785,10 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 		goto out;
 	}
 	set_base_url(&c);
+	/* a read sees one snapshot and takes SQLite's lock once */
+	if (method_is(req, "GET") && t->store->ops->read_begin != NULL &&
+	    t->store->ops->read_begin(t->store) == 0)
+		in_read = true;
 	if (!match->public) {
 		rc = tr_auth_request(t->auth, t->store, req, &c.principal);
 		if (rc == TRESOR_EAUTH) {
@@ -812,12 +826,19 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 		    c.principal.id, retry_after);
 		goto out;
 	}
-	if (!match->public && audit_request(&c) < 0)
+	/*
+	 * A request that may change something is recorded before it runs
+	 * (so that a log that cannot be written refuses it and changes
+	 * nothing); a read is recorded once, after, with everything.
+	 */
+	if (!match->public && !in_read && audit_request(&c) < 0)
 		goto out;
 	match->fn(&c);
 out:
+	if (in_read)
+		t->store->ops->read_end(t->store);
 	if (match == NULL || !match->public)
-		audit_response(&c);
+		audit_response(&c, in_read);
 	meter(&c);
 	for (i = 0; i < c.nparams; i++)
 		tr_free(c.param[i]);

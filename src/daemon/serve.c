@@ -38,6 +38,7 @@
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+#include "util/durable.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -201,6 +202,10 @@ serve_usage(FILE *f)
 	    "  --rate-limit N      requests a second per principal (token "
 	    "bucket; default 0: off)\n"
 	    "  --rate-burst N      bucket size (default: 2 x --rate-limit)\n"
+	    "  --db-pool N         handler threads that wait on the database"
+	    " so that the\n"
+	    "                      event loops never do (default: 0 on "
+	    "SQLite, 16 on PostgreSQL)\n"
 	    "SIGHUP reloads --tls-cert and --tls-key.\n");
 }
 
@@ -470,6 +475,7 @@ tr_daemon_serve(int argc, char **argv)
 		{ "user", required_argument, NULL, 'U' },
 		{ "rate-limit", required_argument, NULL, 'R' },
 		{ "rate-burst", required_argument, NULL, 'b' },
+		{ "db-pool", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -485,7 +491,10 @@ tr_daemon_serve(int argc, char **argv)
 	bool insecure = false;
 	uint64_t threads = 0, token_ttl = 3600, maint = 60;
 	uint64_t audit_max = (uint64_t)256 * 1024 * 1024;
-	uint64_t rate = 0, burst = 0;
+	uint64_t rate = 0, burst = 0, db_pool = UINT64_MAX;
+	struct tr_durable *durable = NULL;
+	struct tr_sqlite_wal *wal = NULL;
+	bool is_pg;
 	const char *store_where = NULL, *run_user = NULL;
 	char running[PATH_MAX];
 	bool running_made = false;
@@ -502,7 +511,7 @@ tr_daemon_serve(int argc, char **argv)
 	memset(&hc, 0, sizeof(hc));
 	sc.env.region = TR_DEFAULT_REGION;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:M:CA:B:S:U:R:b:h", longopts,
+	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:M:CA:B:S:U:R:b:P:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -554,6 +563,12 @@ tr_daemon_serve(int argc, char **argv)
 			    &rate) < 0)
 				return tr_daemon_fail("--rate-limit must be 0 "
 				    "(off) to 1000000 requests a second");
+			break;
+		case 'P':
+			if (tr_parse_u64(optarg, strlen(optarg), 0, 64,
+			    &db_pool) < 0)
+				return tr_daemon_fail("--db-pool must be 0 to "
+				    "64 threads");
 			break;
 		case 'b':
 			if (tr_parse_u64(optarg, strlen(optarg), 1, 10000000,
@@ -619,6 +634,11 @@ tr_daemon_serve(int argc, char **argv)
 	tr_json_init();
 	if (choose_store(&sc, dir, store_where) < 0)
 		return tr_daemon_fail("%s", tresor_error_last());
+	is_pg = strncmp(sc.db_path, "postgres", 8) == 0 ||
+	    strncmp(sc.db_path, "host=", 5) == 0 ||
+	    strncmp(sc.db_path, "dbname=", 7) == 0;
+	if (db_pool == UINT64_MAX)
+		db_pool = is_pg ? 16 : 0;
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ROOT_KEY_FILE);
 	if (tr_keystore_open(&ks, path) < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
@@ -661,6 +681,25 @@ tr_daemon_serve(int argc, char **argv)
 	}
 	sc.env.audit = audit_sink;
 	sc.env.audit_payload = audit;
+	/*
+	 * Group commit: answers wait (off the event loops) for one shared
+	 * fdatasync of the audit log and, on SQLite, of the WAL.
+	 */
+	if (tr_durable_new(&durable) < 0 ||
+	    tr_durable_add_source(durable, tr_audit_sync, audit) < 0) {
+		rc = tr_daemon_fail("%s", tresor_error_last());
+		goto out;
+	}
+	if (!is_pg) {
+		if (tr_store_sqlite_wal_new(&wal, sc.db_path) < 0 ||
+		    tr_durable_add_source(durable, tr_store_sqlite_wal_sync,
+		    wal) < 0) {
+			rc = tr_daemon_fail("%s", tresor_error_last());
+			goto out;
+		}
+		tr_store_sqlite_group_commit(true);
+	}
+	sc.env.durable = durable;
 	if (tr_token_issuer_new(&issuer, ks, (int64_t)token_ttl) < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
@@ -701,6 +740,9 @@ tr_daemon_serve(int argc, char **argv)
 	hc.handle = handle;
 	hc.payload = &sc;
 	hc.tls_reload = &tls_reload_count;
+	hc.durable = durable;
+	hc.offload_threads = (unsigned int)db_pool;
+	hc.offload_queue_max = 4096;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -740,6 +782,9 @@ out:
 	if (running_made)
 		(void)unlink(running);
 	tr_ratelimit_free(sc.limiter);
+	/* after the server: its last answers wait for a last round */
+	tr_durable_free(durable);
+	tr_store_sqlite_wal_free(wal);
 	tr_usage_free(sc.env.usage);
 	tr_audit_close(audit);
 	tr_ca_free(ca);

@@ -294,3 +294,44 @@ out:
 		tr_free(line);
 	return rc;
 }
+
+int
+tr_audit_sync(void *payload)
+{
+	struct tr_audit *a = payload;
+	uint64_t target;
+	int fd, r, rc = 0;
+
+	pthread_mutex_lock(&a->lock);
+	while (a->syncing)
+		pthread_cond_wait(&a->cv, &a->lock);
+	if (a->synced == a->seq) {
+		pthread_mutex_unlock(&a->lock);
+		return 0;
+	}
+	if (!still_linked(a)) {
+		pthread_mutex_unlock(&a->lock);
+		return tr_error_set(TRESOR_EIO, "the audit log %s was removed "
+		    "or replaced", a->path);
+	}
+	a->syncing = true;
+	target = a->seq;
+	fd = a->fd;
+	pthread_mutex_unlock(&a->lock);
+	r = fdatasync(fd);
+	pthread_mutex_lock(&a->lock);
+	a->syncing = false;
+	a->failed = r != 0;
+	if (r == 0 && target > a->synced)
+		a->synced = target;
+	pthread_cond_broadcast(&a->cv);
+	if (r != 0) {
+		rc = tr_error_set(TRESOR_EIO, "cannot sync the audit log: %s",
+		    strerror(errno));
+		tr_log_error("%s", tresor_error_last());
+	} else if (a->max_bytes > 0 && a->size >= a->max_bytes) {
+		rotate_locked(a);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}

@@ -38,4 +38,11 @@ void tr_audit_close(struct tr_audit *a);
  */
 int tr_audit_write(struct tr_audit *a, json_t *record, bool sync);
 
+/*
+ * Make every record written so far durable: a sync source for
+ * util/durable.h (payload: the struct tr_audit).  0 or TRESOR_EIO, also
+ * when the file was removed or replaced.
+ */
+int tr_audit_sync(void *payload);
+
 #endif /* TR_HTTP_AUDIT_H */

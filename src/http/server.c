@@ -5,13 +5,21 @@
  * Each worker thread owns an h2o context, an event loop and a listening
  * socket bound with SO_REUSEPORT to the same address, so the kernel
  * spreads connections over the threads and no lock is shared on the
- * request path.  Handlers run synchronously on the loop thread.
+ * request path.  Handlers run on the loop thread, or with offload on a
+ * pool of handler threads that hand the response back to the loop.
+ *
+ * A response that carries a durable ticket is parked on its loop until
+ * the syncer (util/durable.h) says the ticket is on disk; the syncer
+ * wakes each loop after every round.  The park is guarded by memory in
+ * the request's pool, so a request h2o disposes (the client went away)
+ * leaves the list by itself.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +33,7 @@
 #include "http/server.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+#include "util/durable.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -38,6 +47,21 @@ struct handler {
 	struct worker *w;		/* set per thread through the context */
 };
 
+struct job;
+
+/* The handler pool (offload_threads > 0). */
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	struct job *head, *tail;
+	size_t queued;
+	bool stop;
+	unsigned int nthreads;
+	pthread_t threads[MAX_THREADS];
+	int rc;
+	char err[512];
+};
+
 struct server {
 	const struct tr_http_config *cfg;
 	volatile sig_atomic_t *stop;
@@ -45,6 +69,7 @@ struct server {
 	SSL_CTX *ssl_ctx;
 	pthread_t threads[MAX_THREADS];
 	struct worker *workers[MAX_THREADS];
+	struct pool pool;
 };
 
 struct worker {
@@ -59,6 +84,40 @@ struct worker {
 	SSL_CTX *own_ctx;		/* after a reload */
 	int rc;
 	char err[512];
+	/* waking the loop from other threads (syncer, handler pool) */
+	h2o_multithread_queue_t *queue;
+	h2o_multithread_receiver_t receiver;
+	h2o_multithread_message_t wake_msg;
+	atomic_int wake_pending;
+	int durable_sub;
+	h2o_linklist_t parked;		/* struct pending, by ticket */
+	pthread_mutex_t done_lock;	/* jobs back from the pool */
+	struct job *done;
+};
+
+/*
+ * A request whose answer is not sent yet: parked for durability, or
+ * with its job in the pool.  Lives in the request's memory pool.
+ */
+struct pending {
+	h2o_linklist_t link;		/* in worker.parked */
+	h2o_req_t *req;
+	struct job *job;		/* in the pool, or NULL */
+	uint64_t ticket;
+	struct tr_response resp;
+	bool have_resp;
+};
+
+/* A request copied for a pool thread, and the answer it made. */
+struct job {
+	struct job *next;
+	struct worker *w;
+	struct pending *pending;	/* loop thread only; NULL: gone */
+	struct tr_request r;
+	struct tr_response resp;
+	char peer[INET6_ADDRSTRLEN + 8];
+	size_t memlen;
+	char *mem;			/* headers and body; zeroed on free */
 };
 
 static pthread_key_t worker_key;
@@ -174,23 +233,19 @@ reason_of(int status)
 	}
 }
 
-static int
-on_req(h2o_handler_t *self, h2o_req_t *req)
+/* Fill `r` from h2o's request; the strings stay in req's pool. */
+static void
+make_request(h2o_req_t *req, struct tr_request *r, char *peer,
+    size_t peercap)
 {
-	struct worker *w = pthread_getspecific(worker_key);
-	static h2o_generator_t generator = { NULL, NULL };
 	struct tr_header *hdrs;
-	struct tr_request r;
-	struct tr_response resp;
 	struct sockaddr_storage ss;
-	struct body_chunk *chunk;
-	h2o_iovec_t buf;
-	char peer[INET6_ADDRSTRLEN + 8], clen[24];
+	char clen[24];
 	size_t i, n = 0;
 	socklen_t sl;
 	bool have_clen = false;
 
-	memset(&r, 0, sizeof(r));
+	memset(r, 0, sizeof(*r));
 	hdrs = h2o_mem_alloc_pool(&req->pool,
 	    (req->headers.size + 2) * sizeof(*hdrs));
 	for (i = 0; i < req->headers.size; i++) {
@@ -219,59 +274,384 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 		hdrs[n].value_len = (size_t)len;
 		n++;
 	}
-	r.method = req->method.base;
-	r.method_len = req->method.len;
-	r.target = req->path.base;
-	r.target_len = req->path.len;
-	r.headers = hdrs;
-	r.nheaders = n;
-	r.body = req->entity.base == NULL ? "" : req->entity.base;
-	r.body_len = req->entity.base == NULL ? 0 : req->entity.len;
-	r.tls = req->scheme == &H2O_URL_SCHEME_HTTPS;
+	r->method = req->method.base;
+	r->method_len = req->method.len;
+	r->target = req->path.base;
+	r->target_len = req->path.len;
+	r->headers = hdrs;
+	r->nheaders = n;
+	r->body = req->entity.base == NULL ? "" : req->entity.base;
+	r->body_len = req->entity.base == NULL ? 0 : req->entity.len;
+	r->tls = req->scheme == &H2O_URL_SCHEME_HTTPS;
 	peer[0] = '\0';
 	sl = req->conn->callbacks->get_peername(req->conn,
 	    (struct sockaddr *)&ss);
 	if (sl > 0 && ss.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer,
-		    sizeof(peer));
+		    (socklen_t)peercap);
 	else if (sl > 0 && ss.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		    peer, sizeof(peer));
-	r.peer = peer;
+		    peer, (socklen_t)peercap);
+	r->peer = peer;
+}
 
-	tr_response_init(&resp);
-	w->srv->cfg->handle(w->state, &r, &resp);
+/* Send `resp` as req's answer; resp is disposed. */
+static void
+send_response(h2o_req_t *req, struct tr_response *resp)
+{
+	static h2o_generator_t generator = { NULL, NULL };
+	struct body_chunk *chunk;
+	h2o_iovec_t buf;
+	size_t i;
 
-	req->res.status = resp.status;
-	req->res.reason = reason_of(resp.status);
-	if (resp.content_type != NULL)
+	req->res.status = resp->status;
+	req->res.reason = reason_of(resp->status);
+	if (resp->content_type != NULL)
 		h2o_add_header(&req->pool, &req->res.headers,
-		    H2O_TOKEN_CONTENT_TYPE, NULL, resp.content_type,
-		    strlen(resp.content_type));
+		    H2O_TOKEN_CONTENT_TYPE, NULL, resp->content_type,
+		    strlen(resp->content_type));
 	else
 		h2o_add_header(&req->pool, &req->res.headers,
 		    H2O_TOKEN_CONTENT_TYPE, NULL,
 		    H2O_STRLIT("application/json"));
-	for (i = 0; i < resp.nheaders; i++) {
-		size_t nl = strlen(resp.headers[i].name);
-		size_t vl = strlen(resp.headers[i].value);
+	for (i = 0; i < resp->nheaders; i++) {
+		size_t nl = strlen(resp->headers[i].name);
+		size_t vl = strlen(resp->headers[i].value);
 		char *v = h2o_mem_alloc_pool(&req->pool, vl + 1);
 
-		memcpy(v, resp.headers[i].value, vl + 1);
+		memcpy(v, resp->headers[i].value, vl + 1);
 		h2o_add_header_by_str(&req->pool, &req->res.headers,
-		    resp.headers[i].name, nl, 1, NULL, v, vl);
+		    resp->headers[i].name, nl, 1, NULL, v, vl);
 	}
 	chunk = h2o_mem_alloc_shared(&req->pool, sizeof(*chunk) +
-	    resp.body.len + 1, body_dispose);
-	chunk->len = resp.body.len;
-	if (resp.body.len > 0)
-		memcpy(chunk->data, resp.body.ptr, resp.body.len);
-	req->res.content_length = resp.body.len;
-	tr_response_dispose(&resp);
+	    resp->body.len + 1, body_dispose);
+	chunk->len = resp->body.len;
+	if (resp->body.len > 0)
+		memcpy(chunk->data, resp->body.ptr, resp->body.len);
+	req->res.content_length = resp->body.len;
+	tr_response_dispose(resp);
 	buf = h2o_iovec_init(chunk->data, chunk->len);
 	h2o_start_response(req, &generator);
 	h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+}
+
+/*
+ * Replace an answer by 503 in OCI's envelope, keeping its request id:
+ * what it acknowledged could not be made durable.
+ */
+static void
+fail_response(struct tr_response *resp, const char *why)
+{
+	char rid[512] = "";
+	size_t i;
+
+	for (i = 0; i < resp->nheaders; i++)
+		if (strcmp(resp->headers[i].name, "opc-request-id") == 0)
+			(void)snprintf(rid, sizeof(rid), "%s",
+			    resp->headers[i].value);
+	tr_response_dispose(resp);
+	tr_response_init(resp);
+	resp->status = 503;
+	(void)snprintf(resp->error_code, sizeof(resp->error_code),
+	    "ServiceUnavailable");
+	if (rid[0] != '\0')
+		tr_response_header(resp, "opc-request-id", rid);
+	tr_buf_addf(&resp->body, "{\"code\":\"ServiceUnavailable\","
+	    "\"message\":\"%s\"}", why);
+}
+
+static void
+pending_dispose(void *p)
+{
+	struct pending *pd = p;
+
+	if (h2o_linklist_is_linked(&pd->link))
+		h2o_linklist_unlink(&pd->link);
+	if (pd->job != NULL)
+		pd->job->pending = NULL;
+	if (pd->have_resp)
+		tr_response_dispose(&pd->resp);
+	pd->have_resp = false;
+}
+
+/*
+ * A handler's answer for `req`: send it now when it needs no sync or its
+ * ticket is already durable, else park it (pd may be NULL: made here).
+ */
+static void
+answer(struct worker *w, h2o_req_t *req, struct pending *pd,
+    struct tr_response *resp)
+{
+	struct tr_durable *d = w->srv->cfg->durable;
+	int st = 1;
+
+	if (resp->durable_ticket != 0 && d != NULL)
+		st = tr_durable_status(d, resp->durable_ticket);
+	if (st != 0) {
+		if (st < 0)
+			fail_response(resp, "the outcome could not be made "
+			    "durable (disk or audit log failure); it is unknown"
+			    ", retry with the same opc-retry-token");
+		send_response(req, resp);
+		return;
+	}
+	if (pd == NULL) {
+		pd = h2o_mem_alloc_shared(&req->pool, sizeof(*pd),
+		    pending_dispose);
+		memset(pd, 0, sizeof(*pd));
+		pd->req = req;
+	}
+	pd->resp = *resp;		/* moved */
+	pd->have_resp = true;
+	pd->ticket = resp->durable_ticket;
+	/* keep the list in ticket order (pool threads finish in any) */
+	{
+		h2o_linklist_t *pos = w->parked.prev;
+
+		while (pos != &w->parked && H2O_STRUCT_FROM_MEMBER(
+		    struct pending, link, pos)->ticket > pd->ticket)
+			pos = pos->prev;
+		h2o_linklist_insert(pos->next, &pd->link);
+	}
+}
+
+/* After a sync round: send every parked answer that is now durable. */
+static void
+flush_parked(struct worker *w)
+{
+	struct tr_durable *d = w->srv->cfg->durable;
+	struct pending *pd;
+	struct tr_response resp;
+	int st;
+
+	while (!h2o_linklist_is_empty(&w->parked)) {
+		pd = H2O_STRUCT_FROM_MEMBER(struct pending, link,
+		    w->parked.next);
+		st = tr_durable_status(d, pd->ticket);
+		if (st == 0)
+			break;		/* later tickets are later still */
+		h2o_linklist_unlink(&pd->link);
+		resp = pd->resp;
+		pd->have_resp = false;
+		if (st < 0)
+			fail_response(&resp, "the outcome could not be made "
+			    "durable (disk or audit log failure); it is unknown"
+			    ", retry with the same opc-retry-token");
+		send_response(pd->req, &resp);
+	}
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	tr_response_dispose(&j->resp);
+	if (j->mem != NULL) {
+		tr_secure_zero(j->mem, j->memlen);
+		tr_free(j->mem);
+	}
+	tr_free(j);
+}
+
+/* Answers back from the pool: send or park each. */
+static void
+flush_done(struct worker *w)
+{
+	struct job *j, *next;
+
+	pthread_mutex_lock(&w->done_lock);
+	j = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->done_lock);
+	for (; j != NULL; j = next) {
+		struct pending *pd = j->pending;
+		struct tr_response resp;
+
+		next = j->next;
+		if (pd != NULL) {
+			pd->job = NULL;
+			resp = j->resp;
+			tr_response_init(&j->resp);
+			answer(w, pd->req, pd, &resp);
+		}
+		job_free(j);
+	}
+}
+
+static void
+on_wake(h2o_multithread_receiver_t *recv, h2o_linklist_t *messages)
+{
+	struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, receiver,
+	    recv);
+
+	while (!h2o_linklist_is_empty(messages)) {
+		h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(
+		    h2o_multithread_message_t, link, messages->next);
+
+		h2o_linklist_unlink(&m->link);
+	}
+	atomic_store(&w->wake_pending, 0);
+	flush_done(w);
+	if (w->srv->cfg->durable != NULL)
+		flush_parked(w);
+}
+
+/* Any thread: make the loop run on_wake soon (at most one in flight). */
+static void
+wake_worker(void *payload)
+{
+	struct worker *w = payload;
+
+	if (atomic_exchange(&w->wake_pending, 1) == 0)
+		h2o_multithread_send_message(&w->receiver, &w->wake_msg);
+}
+
+/* Copy the request for a pool thread (h2o may dispose the original). */
+static struct job *
+job_new(struct worker *w, const struct tr_request *r)
+{
+	struct job *j;
+	struct tr_header *hdrs;
+	size_t i, need, off;
+
+	j = tr_calloc(1, sizeof(*j));
+	if (j == NULL)
+		return NULL;
+	need = r->method_len + r->target_len + r->body_len + 3 +
+	    r->nheaders * sizeof(struct tr_header) + 16;
+	for (i = 0; i < r->nheaders; i++)
+		need += r->headers[i].name_len + r->headers[i].value_len + 2;
+	j->mem = tr_malloc(need);
+	if (j->mem == NULL) {
+		tr_free(j);
+		return NULL;
+	}
+	j->memlen = need;
+	j->w = w;
+	tr_response_init(&j->resp);
+	/* the header array first, aligned */
+	hdrs = (struct tr_header *)(void *)j->mem;
+	off = r->nheaders * sizeof(struct tr_header);
+#define COPY(dst, src, len) do {				\
+		memcpy(j->mem + off, (src), (len));		\
+		j->mem[off + (len)] = '\0';			\
+		(dst) = j->mem + off;				\
+		off += (len) + 1;				\
+	} while (0)
+	for (i = 0; i < r->nheaders; i++) {
+		COPY(hdrs[i].name, r->headers[i].name, r->headers[i].name_len);
+		hdrs[i].name_len = r->headers[i].name_len;
+		COPY(hdrs[i].value, r->headers[i].value,
+		    r->headers[i].value_len);
+		hdrs[i].value_len = r->headers[i].value_len;
+	}
+	j->r = *r;
+	COPY(j->r.method, r->method, r->method_len);
+	COPY(j->r.target, r->target, r->target_len);
+	COPY(j->r.body, r->body, r->body_len);
+#undef COPY
+	j->r.headers = hdrs;
+	(void)snprintf(j->peer, sizeof(j->peer), "%s",
+	    r->peer == NULL ? "" : r->peer);
+	j->r.peer = j->peer;
+	return j;
+}
+
+static int
+on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+	struct worker *w = pthread_getspecific(worker_key);
+	struct server *srv = w->srv;
+	struct tr_request r;
+	struct tr_response resp;
+	struct pending *pd;
+	struct job *j;
+	char peer[INET6_ADDRSTRLEN + 8];
+
+	(void)self;
+	make_request(req, &r, peer, sizeof(peer));
+	if (srv->cfg->offload_threads == 0) {
+		tr_response_init(&resp);
+		srv->cfg->handle(w->state, &r, &resp);
+		answer(w, req, NULL, &resp);
+		return 0;
+	}
+	j = job_new(w, &r);
+	pthread_mutex_lock(&srv->pool.lock);
+	if (j == NULL || srv->pool.queued >= srv->cfg->offload_queue_max) {
+		pthread_mutex_unlock(&srv->pool.lock);
+		job_free(j);
+		tr_response_init(&resp);
+		fail_response(&resp, "tresord is overloaded; retry later");
+		tr_response_header(&resp, "retry-after", "1");
+		send_response(req, &resp);
+		return 0;
+	}
+	pd = h2o_mem_alloc_shared(&req->pool, sizeof(*pd), pending_dispose);
+	memset(pd, 0, sizeof(*pd));
+	pd->req = req;
+	pd->job = j;
+	j->pending = pd;
+	if (srv->pool.tail != NULL)
+		srv->pool.tail->next = j;
+	else
+		srv->pool.head = j;
+	srv->pool.tail = j;
+	srv->pool.queued++;
+	pthread_cond_signal(&srv->pool.cv);
+	pthread_mutex_unlock(&srv->pool.lock);
 	return 0;
+}
+
+/* A handler thread of the pool. */
+static void *
+pool_main(void *arg)
+{
+	struct server *srv = arg;
+	struct pool *p = &srv->pool;
+	struct worker *w;
+	struct job *j;
+	void *state = NULL;
+	int rc;
+
+	if ((rc = srv->cfg->thread_init(&state, srv->cfg->payload)) < 0) {
+		pthread_mutex_lock(&p->lock);
+		if (p->rc == 0) {
+			p->rc = rc;
+			(void)snprintf(p->err, sizeof(p->err), "%s",
+			    tresor_error_last());
+		}
+		pthread_mutex_unlock(&p->lock);
+		*srv->stop = 1;
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		while (p->head == NULL && !p->stop)
+			pthread_cond_wait(&p->cv, &p->lock);
+		if (p->head == NULL) {
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		j = p->head;
+		p->head = j->next;
+		if (p->head == NULL)
+			p->tail = NULL;
+		p->queued--;
+		pthread_mutex_unlock(&p->lock);
+
+		j->next = NULL;
+		srv->cfg->handle(state, &j->r, &j->resp);
+		w = j->w;
+		pthread_mutex_lock(&w->done_lock);
+		j->next = w->done;
+		w->done = j;
+		pthread_mutex_unlock(&w->done_lock);
+		wake_worker(w);
+	}
+	srv->cfg->thread_fini(state);
+	return NULL;
 }
 
 /* ---------------------------------------------------------------- */
@@ -353,7 +733,8 @@ worker_main(void *arg)
 	sig_atomic_t seen_reload;
 
 	pthread_setspecific(worker_key, w);
-	if ((w->rc = srv->cfg->thread_init(&w->state, srv->cfg->payload)) < 0) {
+	if (srv->cfg->offload_threads == 0 &&
+	    (w->rc = srv->cfg->thread_init(&w->state, srv->cfg->payload)) < 0) {
 		(void)snprintf(w->err, sizeof(w->err), "%s",
 		    tresor_error_last());
 		close(w->fd);
@@ -363,6 +744,13 @@ worker_main(void *arg)
 	}
 	w->loop = h2o_evloop_create();
 	h2o_context_init(&w->ctx, w->loop, &srv->config);
+	h2o_linklist_init_anchor(&w->parked);
+	w->queue = h2o_multithread_create_queue(w->loop);
+	h2o_multithread_register_receiver(w->queue, &w->receiver, on_wake);
+	w->durable_sub = -1;
+	if (srv->cfg->durable != NULL)
+		w->durable_sub = tr_durable_subscribe(srv->cfg->durable,
+		    wake_worker, w);
 	w->accept_ctx.ctx = &w->ctx;
 	w->accept_ctx.hosts = srv->config.hosts;
 	w->accept_ctx.ssl_ctx = srv->ssl_ctx;
@@ -418,13 +806,16 @@ worker_main(void *arg)
 	/* let deferred closes and zero-timeouts run */
 	for (int i = 0; i < 4; i++)
 		h2o_evloop_run(w->loop, 0);
+	tr_durable_unsubscribe(srv->cfg->durable, w->durable_sub);
+	w->durable_sub = -1;
 	/*
 	 * h2o_context_request_shutdown() arms http2's graceful-shutdown
 	 * timer; with no connection left it has nothing to do.
 	 */
 	if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))
 		h2o_timeout_unlink(&w->ctx.http2._graceful_shutdown_timeout);
-	srv->cfg->thread_fini(w->state);
+	if (srv->cfg->offload_threads == 0)
+		srv->cfg->thread_fini(w->state);
 	w->state = NULL;
 	return NULL;
 }
@@ -499,9 +890,12 @@ tr_http_serve(const struct tr_http_config *cfg, volatile sig_atomic_t *stop)
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = cfg;
 	srv.stop = stop;
-	if (cfg->threads == 0 || cfg->threads > MAX_THREADS)
+	if (cfg->threads == 0 || cfg->threads > MAX_THREADS ||
+	    cfg->offload_threads > MAX_THREADS)
 		return tr_error_set(TRESOR_EINVAL,
 		    "threads must be 1..%d", MAX_THREADS);
+	pthread_mutex_init(&srv.pool.lock, NULL);
+	pthread_cond_init(&srv.pool.cv, NULL);
 	(void)pthread_key_create(&worker_key, NULL);
 	h2o_config_init(&srv.config);
 	srv.config.server_name = h2o_iovec_init(H2O_STRLIT("tresor"));
@@ -526,6 +920,8 @@ tr_http_serve(const struct tr_http_config *cfg, volatile sig_atomic_t *stop)
 		}
 		w->srv = &srv;
 		w->fd = -1;
+		w->durable_sub = -1;
+		pthread_mutex_init(&w->done_lock, NULL);
 		srv.workers[i] = w;
 		w->fd = tr_http_listen(cfg->host, cfg->port);
 		if (w->fd < 0) {
@@ -533,7 +929,16 @@ tr_http_serve(const struct tr_http_config *cfg, volatile sig_atomic_t *stop)
 			goto out;
 		}
 	}
-	for (i = 0; i < cfg->threads; i++) {
+	for (i = 0; i < cfg->offload_threads; i++) {
+		if (pthread_create(&srv.pool.threads[i], NULL, pool_main,
+		    &srv) != 0) {
+			rc = tr_error_set(TRESOR_EIO, "cannot start threads");
+			*stop = 1;
+			break;
+		}
+		srv.pool.nthreads++;
+	}
+	for (i = 0; i < cfg->threads && rc == 0; i++) {
 		if (pthread_create(&srv.threads[i], NULL, worker_main,
 		    srv.workers[i]) != 0) {
 			rc = tr_error_set(TRESOR_EIO, "cannot start threads");
@@ -549,6 +954,32 @@ tr_http_serve(const struct tr_http_config *cfg, volatile sig_atomic_t *stop)
 			    srv.workers[i]->err);
 	}
 out:
+	/* the loops are gone: stop the pool, then drop what it answered */
+	pthread_mutex_lock(&srv.pool.lock);
+	srv.pool.stop = true;
+	pthread_cond_broadcast(&srv.pool.cv);
+	pthread_mutex_unlock(&srv.pool.lock);
+	for (i = 0; i < srv.pool.nthreads; i++)
+		pthread_join(srv.pool.threads[i], NULL);
+	if (srv.pool.rc < 0 && rc == 0)
+		rc = tr_error_set(srv.pool.rc, "%s", srv.pool.err);
+	while (srv.pool.head != NULL) {
+		struct job *j = srv.pool.head;
+
+		srv.pool.head = j->next;
+		job_free(j);
+	}
+	for (i = 0; i < cfg->threads && i < MAX_THREADS; i++) {
+		struct job *j, *next;
+
+		if (srv.workers[i] == NULL)
+			continue;
+		for (j = srv.workers[i]->done; j != NULL; j = next) {
+			next = j->next;
+			job_free(j);
+		}
+		srv.workers[i]->done = NULL;
+	}
 	for (i = 0; i < cfg->threads && i < MAX_THREADS; i++) {
 		if (srv.workers[i] == NULL)
 			continue;
@@ -563,6 +994,7 @@ out:
 			close(srv.workers[i]->fd);
 		if (srv.workers[i]->own_ctx != NULL)
 			SSL_CTX_free(srv.workers[i]->own_ctx);
+		pthread_mutex_destroy(&srv.workers[i]->done_lock);
 		tr_free(srv.workers[i]);
 	}
 	h2o_config_dispose(&srv.config);

@@ -4,8 +4,9 @@
  * its own SO_REUSEPORT listener), TLS, limits, graceful shutdown.
  *
  * The server knows HTTP and nothing of OCI: it turns each request into a
- * struct tr_request, calls the handler, and sends the struct tr_response
- * back.  Response bodies are zeroed when h2o releases them, since some
+ * struct tr_request, calls the handler (on the loop thread, or on a pool
+ * thread with offload_threads), and sends the struct tr_response back,
+ * once it is durable when it carries a durable ticket.  Response bodies are zeroed when h2o releases them, since some
  * carry secret content.
  */
 #ifndef TR_HTTP_SERVER_H
@@ -34,6 +35,22 @@ struct tr_http_config {
 	void *payload;
 	/* bumped (e.g. from SIGHUP) to reload the TLS certificate and key */
 	volatile sig_atomic_t *tls_reload;
+	/*
+	 * Group commit (may be NULL): a response with a durable_ticket is
+	 * held until the ticket is durable; a failed sync turns it into
+	 * 503 (see util/durable.h).  The event loop never waits for it.
+	 */
+	struct tr_durable *durable;
+	/*
+	 * 0: handlers run on the event-loop threads (right for an embedded
+	 * store that answers in microseconds).  N > 0: handlers run on a
+	 * pool of N threads, each with its own state from thread_init,
+	 * and the loops only do HTTP: nothing a handler waits for (a
+	 * database across the network) ever blocks a loop.
+	 */
+	unsigned int offload_threads;
+	/* with offload: requests queued past this are answered 503 */
+	unsigned int offload_queue_max;
 };
 
 /*

@@ -336,6 +336,15 @@ struct tr_store_ops {
 	 */
 	int (*load)(struct tr_store *st, enum tr_load_step step,
 	    const struct tr_store_record *r);
+
+	/*
+	 * Optional read snapshot (either may be NULL): the reads between
+	 * read_begin() and read_end() see one snapshot and share one lock,
+	 * and iam_generation() is read once.  A write inside ends the
+	 * snapshot first.  For requests that only read.
+	 */
+	int (*read_begin)(struct tr_store *st);
+	void (*read_end)(struct tr_store *st);
 };
 
 /* A handle: the ops plus backend state behind it. */
@@ -360,6 +369,19 @@ int tr_store_sqlite_open(struct tr_store **out, const char *path,
  * corrupt; 0 for a sound file and for any other backend.
  */
 int tr_store_sqlite_check(struct tr_store *st, bool full);
+
+/*
+ * Group commit for SQLite: connections opened after
+ * tr_store_sqlite_group_commit(true) commit with synchronous=NORMAL, so
+ * apply() returns before the commit is durable; the caller must not
+ * acknowledge it before tr_store_sqlite_wal_sync() ran after it (a sync
+ * source for util/durable.h).
+ */
+void tr_store_sqlite_group_commit(bool on);
+struct tr_sqlite_wal;
+int tr_store_sqlite_wal_new(struct tr_sqlite_wal **out, const char *db_path);
+void tr_store_sqlite_wal_free(struct tr_sqlite_wal *w);
+int tr_store_sqlite_wal_sync(void *wal);
 
 /*
  * Open the PostgreSQL store described by `conninfo` (a postgres:// URL or

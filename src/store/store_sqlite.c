@@ -3,13 +3,21 @@
  * The SQLite backend of the store interface (store.h).
  *
  * WAL journal with synchronous=FULL: a transaction is on disk when
- * COMMIT returns, so apply() returning 0 means durable.  Writers take the
- * lock up front (BEGIN IMMEDIATE) and wait for each other through the
- * busy timeout.  The schema is versioned with PRAGMA user_version and
+ * COMMIT returns, so apply() returning 0 means durable.  In group-commit
+ * mode (tr_store_sqlite_group_commit) connections use synchronous=NORMAL
+ * instead and the server makes the WAL durable before it answers: one
+ * fdatasync of the WAL (tr_store_sqlite_wal_sync, run by util/durable.h)
+ * then covers every commit since the last one.  Writers in this process
+ * queue on a mutex (no busy-wait sleeps), then take SQLite's lock up
+ * front (BEGIN IMMEDIATE); other processes wait through the busy
+ * timeout.  The schema is versioned with PRAGMA user_version and
  * migrated forward by the list in store_migrations.c.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -146,9 +154,19 @@ struct sqlite_store {
 	struct tr_store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT];
+	bool in_read;			/* between read_begin and read_end */
+	bool gen_valid;			/* gen read in this snapshot */
+	uint64_t gen;
 };
 
 static const struct tr_store_ops sqlite_ops;
+static void sq_read_end(struct tr_store *base);
+
+/* writers of this process take turns here rather than in busy sleeps */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+/* commits so far, for the WAL sync source */
+static _Atomic uint64_t commits;
+static atomic_bool group_commit;
 
 /* Map a SQLite result code to a tresor code with a message. */
 static int
@@ -839,9 +857,8 @@ rollback(struct sqlite_store *s)
 }
 
 static int
-sq_apply(struct tr_store *base, const struct tr_store_write *w, size_t n)
+apply_locked(struct sqlite_store *s, const struct tr_store_write *w, size_t n)
 {
-	struct sqlite_store *s = (struct sqlite_store *)base;
 	bool iam = false;
 	size_t i;
 	int rc = TRESOR_EINTERNAL;
@@ -882,9 +899,22 @@ sq_apply(struct tr_store *base, const struct tr_store_write *w, size_t n)
 		goto fail;
 	if ((rc = exec_stmt(s, stmt(s, S_COMMIT), "commit")) < 0)
 		goto fail;
+	atomic_fetch_add(&commits, 1);
 	return 0;
 fail:
 	rollback(s);
+	return rc;
+}
+
+static int
+sq_apply(struct tr_store *base, const struct tr_store_write *w, size_t n)
+{
+	int rc;
+
+	sq_read_end(base);
+	pthread_mutex_lock(&write_lock);
+	rc = apply_locked((struct sqlite_store *)base, w, n);
+	pthread_mutex_unlock(&write_lock);
 	return rc;
 }
 
@@ -893,11 +923,10 @@ fail:
 /* ---------------------------------------------------------------- */
 
 static int
-sq_retry_claim(struct tr_store *base, struct tr_retry_rec *out,
+retry_claim_locked(struct sqlite_store *s, struct tr_retry_rec *out,
     const unsigned char key[32], const unsigned char body_hash[32],
     int64_t max_age_ms)
 {
-	struct sqlite_store *s = (struct sqlite_store *)base;
 	int64_t now = tr_now_ms();
 	sqlite3_stmt *st;
 	const void *bh;
@@ -953,7 +982,23 @@ sq_retry_claim(struct tr_store *base, struct tr_retry_rec *out,
 		rollback(s);
 		return rc;
 	}
+	atomic_fetch_add(&commits, 1);
 	return 0;
+}
+
+static int
+sq_retry_claim(struct tr_store *base, struct tr_retry_rec *out,
+    const unsigned char key[32], const unsigned char body_hash[32],
+    int64_t max_age_ms)
+{
+	int rc;
+
+	sq_read_end(base);
+	pthread_mutex_lock(&write_lock);
+	rc = retry_claim_locked((struct sqlite_store *)base, out, key,
+	    body_hash, max_age_ms);
+	pthread_mutex_unlock(&write_lock);
+	return rc;
 }
 
 static int
@@ -961,9 +1006,16 @@ sq_retry_release(struct tr_store *base, const unsigned char key[32])
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
 	sqlite3_stmt *st = stmt(s, S_RT_DELETE);
+	int rc;
 
+	sq_read_end(base);
 	bind_blob(st, 1, key, 32);
-	return exec_stmt(s, st, "retry token release");
+	pthread_mutex_lock(&write_lock);
+	rc = exec_stmt(s, st, "retry token release");
+	pthread_mutex_unlock(&write_lock);
+	if (rc == 0)
+		atomic_fetch_add(&commits, 1);
+	return rc;
 }
 
 static int
@@ -991,21 +1043,33 @@ sq_setting_put(struct tr_store *base, const char *key, const char *value)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
 	sqlite3_stmt *st = stmt(s, S_META_PUT);
+	int rc;
 
+	sq_read_end(base);
 	bind_text(st, 1, key);
 	bind_text(st, 2, value);
-	return exec_stmt(s, st, "setting update");
+	pthread_mutex_lock(&write_lock);
+	rc = exec_stmt(s, st, "setting update");
+	pthread_mutex_unlock(&write_lock);
+	if (rc == 0)
+		atomic_fetch_add(&commits, 1);
+	return rc;
 }
 
 static int
 sq_iam_generation(struct tr_store *base, uint64_t *out)
 {
+	struct sqlite_store *s = (struct sqlite_store *)base;
 	char *v = NULL;
 	uint64_t g = 0;
 	size_t i;
 	int rc;
 
 	*out = 0;
+	if (s->in_read && s->gen_valid) {
+		*out = s->gen;
+		return 0;
+	}
 	rc = sq_setting_get(base, &v, "iam_generation");
 	if (rc == TRESOR_ENOTFOUND)
 		return 0;
@@ -1015,7 +1079,41 @@ sq_iam_generation(struct tr_store *base, uint64_t *out)
 		g = g * 10 + (uint64_t)(v[i] - '0');
 	tr_free(v);
 	*out = g;
+	if (s->in_read) {
+		s->gen = g;
+		s->gen_valid = true;
+	}
 	return 0;
+}
+
+static int exec_sql(struct sqlite_store *s, const char *sql,
+    const char *what);
+
+static int
+sq_read_begin(struct tr_store *base)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	int rc;
+
+	if (s->in_read)
+		return 0;
+	if ((rc = exec_sql(s, "BEGIN", "read")) < 0)
+		return rc;
+	s->in_read = true;
+	s->gen_valid = false;
+	return 0;
+}
+
+static void
+sq_read_end(struct tr_store *base)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+
+	if (!s->in_read)
+		return;
+	s->in_read = false;
+	s->gen_valid = false;
+	(void)exec_sql(s, "COMMIT", "read");
 }
 
 /* ---------------------------------------------------------------- */
@@ -1157,8 +1255,11 @@ tr_store_sqlite_open(struct tr_store **out, const char *path, bool create)
 	sqlite3_busy_timeout(s->db, 10000);
 	if ((rc = exec_sql(s, "PRAGMA journal_mode = WAL",
 	    "opening the database")) < 0 ||
-	    (rc = exec_sql(s, "PRAGMA synchronous = FULL; "
-	    "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; "
+	    (rc = exec_sql(s, atomic_load(&group_commit) ?
+	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;" :
+	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+	    "opening the database")) < 0 ||
+	    (rc = exec_sql(s, "PRAGMA secure_delete = ON; "
 	    "PRAGMA cell_size_check = ON", "opening the database")) < 0)
 		goto out;
 	if (!create) {
@@ -1226,6 +1327,83 @@ tr_store_sqlite_check(struct tr_store *st, bool full)
 		    "it from a backup", nbad, nbad == 1 ? "" : "s", first);
 	sqlite3_finalize(q);
 	return rc;
+}
+
+void
+tr_store_sqlite_group_commit(bool on)
+{
+	atomic_store(&group_commit, on);
+}
+
+struct tr_sqlite_wal {
+	char path[PATH_MAX];
+	int fd;
+	uint64_t synced;		/* commits covered by the last sync */
+};
+
+int
+tr_store_sqlite_wal_new(struct tr_sqlite_wal **out, const char *db_path)
+{
+	struct tr_sqlite_wal *w;
+
+	*out = NULL;
+	w = tr_calloc(1, sizeof(*w));
+	if (w == NULL)
+		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	if ((size_t)snprintf(w->path, sizeof(w->path), "%s-wal", db_path) >=
+	    sizeof(w->path)) {
+		tr_free(w);
+		return tr_error_set(TRESOR_EINVAL, "database path too long");
+	}
+	w->fd = -1;
+	*out = w;
+	return 0;
+}
+
+void
+tr_store_sqlite_wal_free(struct tr_sqlite_wal *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	tr_free(w);
+}
+
+int
+tr_store_sqlite_wal_sync(void *payload)
+{
+	struct tr_sqlite_wal *w = payload;
+	uint64_t c = atomic_load(&commits);
+	struct stat sp, sf;
+
+	if (c == w->synced)
+		return 0;
+	/* the WAL this path names now (SQLite may have made a new one) */
+	if (stat(w->path, &sp) != 0) {
+		if (errno != ENOENT)
+			return tr_error_set(TRESOR_EIO, "cannot stat %s: %s",
+			    w->path, strerror(errno));
+		/* no WAL: every commit was checkpointed, and synced */
+		w->synced = c;
+		return 0;
+	}
+	if (w->fd >= 0 && (fstat(w->fd, &sf) != 0 ||
+	    sf.st_ino != sp.st_ino || sf.st_dev != sp.st_dev)) {
+		close(w->fd);
+		w->fd = -1;
+	}
+	if (w->fd < 0) {
+		w->fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (w->fd < 0)
+			return tr_error_set(TRESOR_EIO, "cannot open %s: %s",
+			    w->path, strerror(errno));
+	}
+	if (fdatasync(w->fd) != 0)
+		return tr_error_set(TRESOR_EIO, "cannot sync %s: %s",
+		    w->path, strerror(errno));
+	w->synced = c;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -1516,4 +1694,6 @@ static const struct tr_store_ops sqlite_ops = {
 	.unlock = sq_unlock,
 	.dump = sq_dump,
 	.load = sq_load,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 };

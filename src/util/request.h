@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/buf.h"
 
@@ -48,6 +49,11 @@ struct tr_response {
 	/* for the audit record and the access log; never secret */
 	char error_code[48];
 	const char *content_type;	/* static; NULL: application/json */
+	/*
+	 * Nonzero: a util/durable.h ticket; the answer goes out only once
+	 * it is durable, or as 503 when its sync failed.
+	 */
+	uint64_t durable_ticket;
 };
 
 /*

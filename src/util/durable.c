@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Group commit (see durable.h).
+ *
+ * Tickets are a counter: taking one increments `taken`.  A round reads
+ * `taken` (its target), runs every source, then publishes `done` =
+ * target.  Failed rounds are remembered as ranges (lo, hi] in a small
+ * ring so that a late status check still sees the failure; a ticket
+ * older than the ring's memory that has not been looked at is reported
+ * failed too, which errs on the safe side.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/durable.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#define MAX_SOURCES 8
+#define MAX_SUBSCRIBERS 128
+#define FAIL_RING 32
+
+struct source {
+	int (*sync)(void *payload);
+	void *payload;
+};
+
+struct subscriber {
+	void (*wake)(void *payload);
+	void *payload;
+};
+
+struct fail_range {
+	uint64_t lo, hi;		/* tickets lo+1..hi failed */
+};
+
+struct tr_durable {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t work;		/* taken moved, or stop */
+	pthread_cond_t round;		/* done moved */
+	_Atomic uint64_t taken;
+	_Atomic uint64_t done;
+	_Atomic uint64_t fail_seq;	/* failed rounds so far */
+	struct fail_range fails[FAIL_RING];
+	uint64_t oldest_known;		/* fails before this are forgotten */
+	bool stop;
+	bool waiting;			/* the syncer sleeps on `work` */
+	size_t nsources, nsubs;
+	struct source sources[MAX_SOURCES];
+	struct subscriber subs[MAX_SUBSCRIBERS];
+};
+
+static void *
+syncer_main(void *arg)
+{
+	struct tr_durable *d = arg;
+	uint64_t target, prev;
+	size_t i;
+	bool ok;
+
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		while (!d->stop && atomic_load(&d->taken) ==
+		    atomic_load(&d->done)) {
+			d->waiting = true;
+			pthread_cond_wait(&d->work, &d->lock);
+			d->waiting = false;
+		}
+		if (d->stop && atomic_load(&d->taken) == atomic_load(&d->done))
+			break;
+		target = atomic_load(&d->taken);
+		prev = atomic_load(&d->done);
+		pthread_mutex_unlock(&d->lock);
+
+		ok = true;
+		for (i = 0; i < d->nsources; i++)
+			if (d->sources[i].sync(d->sources[i].payload) < 0)
+				ok = false;
+
+		pthread_mutex_lock(&d->lock);
+		if (!ok) {
+			uint64_t n = atomic_load(&d->fail_seq);
+
+			/* a forgotten failure errs on the safe side */
+			if (n >= FAIL_RING)
+				d->oldest_known = d->fails[n % FAIL_RING].hi;
+			d->fails[n % FAIL_RING].lo = prev;
+			d->fails[n % FAIL_RING].hi = target;
+			atomic_store(&d->fail_seq, n + 1);
+			tr_log_error("durability round failed: %llu request%s "
+			    "refused", (unsigned long long)(target - prev),
+			    target - prev == 1 ? "" : "s");
+		}
+		atomic_store(&d->done, target);
+		pthread_cond_broadcast(&d->round);
+		/* under the lock, so that unsubscribe can be trusted */
+		for (i = 0; i < d->nsubs; i++)
+			if (d->subs[i].wake != NULL)
+				d->subs[i].wake(d->subs[i].payload);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+int
+tr_durable_new(struct tr_durable **out)
+{
+	struct tr_durable *d;
+
+	*out = NULL;
+	d = tr_calloc(1, sizeof(*d));
+	if (d == NULL)
+		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->work, NULL);
+	pthread_cond_init(&d->round, NULL);
+	if (pthread_create(&d->thread, NULL, syncer_main, d) != 0) {
+		pthread_cond_destroy(&d->round);
+		pthread_cond_destroy(&d->work);
+		pthread_mutex_destroy(&d->lock);
+		tr_free(d);
+		return tr_error_set(TRESOR_EIO, "cannot start the syncer");
+	}
+	*out = d;
+	return 0;
+}
+
+void
+tr_durable_free(struct tr_durable *d)
+{
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stop = true;
+	pthread_cond_signal(&d->work);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->thread, NULL);
+	pthread_cond_destroy(&d->round);
+	pthread_cond_destroy(&d->work);
+	pthread_mutex_destroy(&d->lock);
+	tr_free(d);
+}
+
+int
+tr_durable_add_source(struct tr_durable *d, int (*sync)(void *payload),
+    void *payload)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->nsources == MAX_SOURCES) {
+		rc = tr_error_set(TRESOR_ELIMIT, "too many sync sources");
+	} else {
+		d->sources[d->nsources].sync = sync;
+		d->sources[d->nsources].payload = payload;
+		d->nsources++;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+int
+tr_durable_subscribe(struct tr_durable *d, void (*wake)(void *payload),
+    void *payload)
+{
+	size_t i;
+	int rc;
+
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->nsubs && d->subs[i].wake != NULL; i++)
+		;
+	if (i == MAX_SUBSCRIBERS) {
+		rc = tr_error_set(TRESOR_ELIMIT, "too many subscribers");
+	} else {
+		d->subs[i].wake = wake;
+		d->subs[i].payload = payload;
+		if (i == d->nsubs)
+			d->nsubs++;
+		rc = (int)i;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+void
+tr_durable_unsubscribe(struct tr_durable *d, int id)
+{
+	if (d == NULL || id < 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	if ((size_t)id < d->nsubs)
+		d->subs[id].wake = NULL;
+	pthread_mutex_unlock(&d->lock);
+}
+
+uint64_t
+tr_durable_ticket(struct tr_durable *d)
+{
+	uint64_t t = atomic_fetch_add(&d->taken, 1) + 1;
+
+	/*
+	 * Wake the syncer only when it sleeps; a running round is followed
+	 * by another as long as taken != done.
+	 */
+	pthread_mutex_lock(&d->lock);
+	if (d->waiting)
+		pthread_cond_signal(&d->work);
+	pthread_mutex_unlock(&d->lock);
+	return t;
+}
+
+int
+tr_durable_status(struct tr_durable *d, uint64_t ticket)
+{
+	uint64_t n, i, first;
+	int rc = 1;
+
+	if (atomic_load(&d->done) < ticket)
+		return 0;
+	n = atomic_load(&d->fail_seq);
+	if (n == 0)
+		return 1;
+	pthread_mutex_lock(&d->lock);
+	if (ticket <= d->oldest_known) {
+		rc = TRESOR_EIO;
+	} else {
+		first = n > FAIL_RING ? n - FAIL_RING : 0;
+		for (i = first; i < n; i++)
+			if (ticket > d->fails[i % FAIL_RING].lo &&
+			    ticket <= d->fails[i % FAIL_RING].hi)
+				rc = TRESOR_EIO;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (rc < 0)
+		return tr_error_set(TRESOR_EIO, "the data could not be made "
+		    "durable (sync failed)");
+	return rc;
+}
+
+int
+tr_durable_wait(struct tr_durable *d, uint64_t ticket)
+{
+	pthread_mutex_lock(&d->lock);
+	while (atomic_load(&d->done) < ticket)
+		pthread_cond_wait(&d->round, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+	return tr_durable_status(d, ticket) == 1 ? 0 : TRESOR_EIO;
+}
