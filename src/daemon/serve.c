@@ -72,7 +72,54 @@ struct serve_ctx {
 	char db_path[PATH_MAX];		/* the store: a file or a URL */
 	unsigned int maintenance_sec;	/* reaper and rotation period */
 	struct tr_ratelimit *limiter;
+	struct tr_store_bus *bus;	/* changes, to every read cache */
+	int64_t cache_ttl_ms;		/* 0: trust until announced */
 };
+
+/*
+ * With several nodes on PostgreSQL: hear what the others commit
+ * (LISTEN tresor_changes) and tell this process's caches.  A lost
+ * connection may have lost notifications: every cache drops everything;
+ * the caches' TTL bounds what a notification lost otherwise can cost.
+ */
+static void *
+listener_main(void *arg)
+{
+	struct serve_ctx *sc = arg;
+	struct tr_store *st = NULL;
+	char *chan = NULL, *payload = NULL;
+	bool listening = false;
+	int rc;
+
+	while (!stop_flag) {
+		if (st == NULL && tr_store_open_url(&st, sc->db_path,
+		    false) < 0) {
+			st = NULL;
+			sleep(1);
+			continue;
+		}
+		if (!listening) {
+			if (st->ops->listen(st, TR_STORE_CHANGES) < 0) {
+				sleep(1);
+				continue;
+			}
+			listening = true;
+			tr_store_bus_publish(sc->bus, "*");
+		}
+		rc = st->ops->poll_notify(st, 500, &chan, &payload);
+		if (rc < 0) {
+			tr_store_bus_publish(sc->bus, "*");
+			usleep(200 * 1000);
+		} else if (payload != NULL) {
+			tr_store_bus_publish(sc->bus, payload);
+		}
+		tr_free(chan);
+		tr_free(payload);
+		chan = payload = NULL;
+	}
+	tr_store_close(st);
+	return NULL;
+}
 
 /*
  * The maintenance thread: every period, carry out the jobs that are due
@@ -130,7 +177,16 @@ open_store(struct tr_store **out, void *payload)
 {
 	struct serve_ctx *sc = payload;
 
-	return tr_store_open_url(out, sc->db_path, false);
+	struct tr_store *inner = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = tr_store_open_url(&inner, sc->db_path, false)) < 0)
+		return rc;
+	if ((rc = tr_store_cache_wrap(out, inner, sc->bus, true,
+	    sc->cache_ttl_ms)) < 0)
+		tr_store_close(inner);
+	return rc;
 }
 
 static int
@@ -501,8 +557,8 @@ tr_daemon_serve(int argc, char **argv)
 	const char *audit_path = NULL;
 	char audit_buf[PATH_MAX];
 	struct tr_audit *audit = NULL;
-	pthread_t maint_thread;
-	bool maint_started = false;
+	pthread_t maint_thread, listen_thread;
+	bool maint_started = false, listen_started = false;
 	uint16_t port = 0;
 	long ncpu;
 	int c, rc = 1;
@@ -639,6 +695,9 @@ tr_daemon_serve(int argc, char **argv)
 	    strncmp(sc.db_path, "dbname=", 7) == 0;
 	if (db_pool == UINT64_MAX)
 		db_pool = is_pg ? 16 : 0;
+	sc.cache_ttl_ms = is_pg ? 5000 : 0;
+	if (tr_store_bus_new(&sc.bus) < 0)
+		return tr_daemon_fail("%s", tresor_error_last());
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ROOT_KEY_FILE);
 	if (tr_keystore_open(&ks, path) < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
@@ -767,10 +826,15 @@ tr_daemon_serve(int argc, char **argv)
 		running_made = true;
 	if (pthread_create(&maint_thread, NULL, maintenance_main, &sc) == 0)
 		maint_started = true;
+	if (is_pg && pthread_create(&listen_thread, NULL, listener_main,
+	    &sc) == 0)
+		listen_started = true;
 	rc = tr_http_serve(&hc, &stop_flag);
 	stop_flag = 1;
 	if (maint_started)
 		pthread_join(maint_thread, NULL);
+	if (listen_started)
+		pthread_join(listen_thread, NULL);
 	if (rc < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
@@ -785,6 +849,7 @@ out:
 	/* after the server: its last answers wait for a last round */
 	tr_durable_free(durable);
 	tr_store_sqlite_wal_free(wal);
+	tr_store_bus_free(sc.bus);
 	tr_usage_free(sc.env.usage);
 	tr_audit_close(audit);
 	tr_ca_free(ca);

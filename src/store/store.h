@@ -384,6 +384,34 @@ void tr_store_sqlite_wal_free(struct tr_sqlite_wal *w);
 int tr_store_sqlite_wal_sync(void *wal);
 
 /*
+ * Read cache.  A bus carries the changes committed in this process (and,
+ * with several nodes, those heard through LISTEN) to every cache:
+ * tr_store_bus_publish() takes a TR_STORE_CHANGES payload.  A cache
+ * wraps one handle (it owns `inner` from then on): obj_get,
+ * obj_get_by_name, sv_get, sv_list without blobs, kv_get and
+ * iam_generation are answered from memory when they can; writes go
+ * through and, with `announce_writes`, are published on the bus.  Before
+ * every read the cache drops what the bus announced since its last look,
+ * so a read that starts after a commit was announced never sees the old
+ * value.  `ttl_ms` bounds how long an entry is trusted (0: until
+ * announced; with several nodes, the bound on a lost notification).
+ */
+struct tr_store_bus;
+int tr_store_bus_new(struct tr_store_bus **out);
+void tr_store_bus_free(struct tr_store_bus *b);
+void tr_store_bus_publish(struct tr_store_bus *b, const char *payload);
+int tr_store_cache_wrap(struct tr_store **out, struct tr_store *inner,
+    struct tr_store_bus *bus, bool announce_writes, int64_t ttl_ms);
+
+struct tr_store_cache_stats {
+	uint64_t hits, misses, evictions, flushes;
+	size_t entries;
+};
+/* Zeroes for a handle that is not a cache. */
+void tr_store_cache_stats(struct tr_store *st,
+    struct tr_store_cache_stats *out);
+
+/*
  * Open the PostgreSQL store described by `conninfo` (a postgres:// URL or
  * key=value words, as libpq reads them), creating and migrating the
  * schema when `create` is set; the database itself must exist.  Each
