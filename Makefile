@@ -9,7 +9,9 @@ LISTEN     ?= 127.0.0.1:8200
 ENDPOINT   ?= http://$(LISTEN)
 
 .PHONY: all deps deps-test build build-asan run test test-unit test-asan \
-	clean
+	bench clean
+
+BENCH_QUICK ?=
 
 all: build
 
@@ -56,5 +58,10 @@ test: deps-test build build-asan
 test-unit: deps-test build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
+# Benchmarks (not tests): bench/results.md, and RESULT lines on stdout.
+# BENCH_QUICK=1: a smoke run, every phase about 1 s.
+bench:
+	BENCH_QUICK=$(BENCH_QUICK) bench/run.sh
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-release

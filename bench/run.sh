@@ -11,7 +11,8 @@
 # Other knobs: BENCH_BUILD (build dir, default build-release), BENCH_OUT
 # (results file, default bench/results.md), BENCH_KEEP=1 (keep the work
 # directory under /tmp), BENCH_SCALE_BIG (secrets of the big scale run,
-# default 1000000; 20000 in smoke mode).
+# default 1000000; 20000 in smoke mode), BENCH_COMMIT (what results.md
+# names as the code measured; default: git's HEAD).
 #
 # Phases (see bench/results.md for what each measures and how):
 #   1 read      signed GetSecretBundle vs nginx serving a same-size file,
@@ -94,9 +95,21 @@ cmdlog() { printf '%s\t%s\n' "$1" "${*:2}" >>"$RES/commands.txt"; }
 PKG_SRV="sqlite3 libpq openssl p11-kit-1 jansson"
 PKG_CLI="openssl jansson libcurl"
 build_tool() {
-	local name=$1
-	if [ -x "$BUILD/bench/$name" ]; then
+	local name=$1 out
+	out=$BUILD/bench-cc/$name
+	if [ -x "$BUILD/bench/$name" ] &&
+	    grep -q "^build bench/$name:" "$BUILD/build.ninja"; then
 		ln -sf "$BUILD/bench/$name" "$BIN/$name"
+		return
+	fi
+	mkdir -p "$BUILD/bench-cc"
+	ln -sf "$out" "$BIN/$name"
+	# up to date: newer than its sources and the libraries
+	if [ -x "$out" ] && [ -z "$(find "$ROOT/bench/$name.c" \
+	    "$ROOT/src/client" "$ROOT/include/tresor" "$ROOT/src/util" \
+	    "$ROOT/src/store" "$ROOT/src/crypto" "$BUILD/src" \
+	    -newer "$out" \( -name '*.[ch]' -o -name '*.a' \) \
+	    -print -quit)" ]; then
 		return
 	fi
 	# shellcheck disable=SC2046
@@ -108,7 +121,7 @@ build_tool() {
 		    "$BUILD/src/crypto/libtr_crypto.a" \
 		    "$BUILD/src/util/libtr_util.a" \
 		    $(pkg-config --cflags --libs $PKG_SRV) -lpthread \
-		    -o "$BIN/$name"
+		    -o "$out"
 		;;
 	*)
 		# libtresor from its sources (src/client is not in every
@@ -118,7 +131,7 @@ build_tool() {
 		    "$ROOT/bench/$name.c" "$ROOT"/src/client/*.c \
 		    "$BUILD/src/util/libtr_util.a" \
 		    $(pkg-config --cflags --libs $PKG_CLI) -lpthread \
-		    -o "$BIN/$name"
+		    -o "$out"
 		;;
 	esac
 }
@@ -220,7 +233,7 @@ jget() { node -e "console.log(require('$1')$2)"; }
 	echo "sqlite=$(pkg-config --modversion sqlite3)"
 	echo "openssl=$(pkg-config --modversion openssl)"
 	echo "h2o=$(pkg-config --modversion libh2o-evloop 2>/dev/null || echo '?')"
-	echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
+	echo "commit=${BENCH_COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')}"
 	echo "build=$(meson introspect --buildoptions "$BUILD" 2>/dev/null |
 	    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
 	    const o=JSON.parse(s),g=n=>o.find(x=>x.name===n)?.value;
@@ -267,8 +280,8 @@ start_nginx() {
 	cmdlog read "nginx -p $NGINX_DIR -c $NGINX_DIR/nginx.conf (bench/nginx.conf.in, worker_processes $1)"
 	nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" &
 	NGINX_PID=$!
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		curl -sf -o /dev/null "http://127.0.0.1:$NPORT/x" && return 0
 		sleep 0.05
 	done
@@ -362,7 +375,7 @@ for c in 1 8 32; do
 	# the table: each request a distinct signed PUT, sized from what
 	# the previous level did; a table that runs out is made 3x larger
 	# and the level run again
-	if [ "$rate" = 0 ]; then n=$((600 * D_WRITE)); else
+	if [ "$rate" = 0 ]; then n=$((1200 * D_WRITE)); else
 		n=$(echo "$rate $D_WRITE" | awk '{printf "%d", $1 * $2 * 3 + 200}')
 	fi
 	for attempt in 1 2 3; do
@@ -443,6 +456,9 @@ for size in small big; do
 	    >"$RES/scale-$size.populate_s"
 	have=$total
 	stat -c %s "$DATA/tresor.db" >"$RES/scale-$size.db_bytes"
+	# the store was just written: flush it, so that the kernel's
+	# write-back does not compete with the run (its fdatasyncs)
+	sync
 	# cold page cache is not measured: the file was just written
 	start_server 1 "scale-$size"
 	sed 's|^|GET /20190301/secretbundles/|' "$WORK/scale-$size.ids" |

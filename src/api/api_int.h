@@ -33,6 +33,8 @@ struct tr_api_thread {
 	uint64_t world_generation;
 	bool have_world;
 	char tenancy_id[TR_ID_MAX];
+	struct attrs_slot *attrs_cache;	/* parsed attrs, by text */
+	struct decision_slot *decisions; /* authz.c, per world */
 };
 
 struct tr_query_param {
@@ -153,6 +155,15 @@ json_t *tr_api_time(int64_t ms);
 /* The attrs JSON of an object, parsed (a new empty object when bad). */
 json_t *tr_api_attrs(const char *attrs);
 /* A new reference to object member `name`, or a new empty object. */
+/*
+ * tr_api_attrs for the read path: the parse of the same text is kept
+ * per thread, so a hot object is parsed once.  The result is shared:
+ * never change it; json_decref it as usual.
+ */
+json_t *tr_api_attrs_shared(struct tr_api_ctx *c, const char *attrs);
+void tr_api_attrs_cache_free(struct tr_api_thread *t);
+void tr_api_decisions_free(struct tr_api_thread *t);
+
 json_t *tr_api_object_or_empty(const json_t *from, const char *name);
 /* Copy member `name` of `from` into `to` when present and not null. */
 void tr_api_copy_member(json_t *to, const json_t *from, const char *name);
@@ -304,6 +315,8 @@ void tr_api_cancel_key_deletion(struct tr_api_ctx *c);
 void tr_api_create_key_version(struct tr_api_ctx *c);
 void tr_api_list_key_versions(struct tr_api_ctx *c);
 void tr_api_get_key_version(struct tr_api_ctx *c);
+void tr_api_schedule_key_version_deletion(struct tr_api_ctx *c);
+void tr_api_cancel_key_version_deletion(struct tr_api_ctx *c);
 void tr_api_rewrap_secrets(struct tr_api_ctx *c);
 /*
  * Load key `id` and its current version.  `vault_id` (when not NULL)

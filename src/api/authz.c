@@ -263,13 +263,99 @@ tr_api_world(struct tr_api_ctx *c, struct tr_iam_world **out)
 	return 0;
 }
 
+/*
+ * Decisions, remembered per thread for the world they were made in: a
+ * decision depends only on the world and the request's fields unless a
+ * condition reads the clock (then nothing is remembered).  The key holds
+ * every field the evaluator reads.
+ */
+#define DECISION_SLOTS 256
+
+struct decision_slot {
+	uint64_t generation;		/* of the world; 0: empty */
+	uint64_t hash;
+	char *key;
+	size_t keylen;
+	struct tr_iam_decision dec;
+};
+
+#define DECISION_KEY_MAX 4096
+
+/* Append `s` and a separator; false when the key would not fit. */
+static bool
+key_add(char *k, size_t *len, const char *s)
+{
+	size_t n = s == NULL ? 1 : strlen(s);
+
+	if (*len + n + 1 >= DECISION_KEY_MAX)
+		return false;
+	if (s == NULL)
+		k[*len] = '\001';
+	else
+		memcpy(k + *len, s, n);
+	*len += n;
+	k[(*len)++] = '\037';
+	return true;
+}
+
+static bool
+decision_key(char *k, size_t *len, const struct tr_principal *p,
+    const char *operation, const char *const *permissions,
+    const struct tr_api_target *t)
+{
+	*len = 0;
+	memcpy(k, &p->kind, sizeof(p->kind));
+	memcpy(k + sizeof(p->kind), &permissions, sizeof(permissions));
+	*len = sizeof(p->kind) + sizeof(permissions);
+	return key_add(k, len, p->id) && key_add(k, len, p->tenancy_id) &&
+	    key_add(k, len, p->compartment_id) &&
+	    key_add(k, len, p->resource_type) && key_add(k, len, p->name) &&
+	    key_add(k, len, p->defined_tags_json) &&
+	    key_add(k, len, operation) &&
+	    key_add(k, len, t->compartment_id) &&
+	    key_add(k, len, t->vault_id) && key_add(k, len, t->key_id) &&
+	    key_add(k, len, t->secret_id) && key_add(k, len, t->secret_name) &&
+	    key_add(k, len, t->include_plaintext_key);
+}
+
+static uint64_t
+fnv(const char *s, size_t n)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+void
+tr_api_decisions_free(struct tr_api_thread *t)
+{
+	size_t i;
+
+	if (t->decisions == NULL)
+		return;
+	for (i = 0; i < DECISION_SLOTS; i++)
+		tr_free(t->decisions[i].key);
+	tr_free(t->decisions);
+	t->decisions = NULL;
+}
+
 int
 tr_api_decide(struct tr_api_ctx *c, const struct tr_principal *p,
     const struct tr_api_target *target, const char *const *permissions,
     struct tr_iam_decision *dec, struct tr_buf *trace)
 {
+	struct tr_api_thread *t = c->t;
 	struct tr_iam_world *w;
 	struct tr_iam_request req;
+	struct decision_slot *sl = NULL;
+	char key[DECISION_KEY_MAX];
+	size_t keylen = 0;
+	uint64_t h = 0;
 	int rc;
 
 	memset(dec, 0, sizeof(*dec));
@@ -291,7 +377,38 @@ tr_api_decide(struct tr_api_ctx *c, const struct tr_principal *p,
 	req.secret_name = target->secret_name;
 	req.include_plaintext_key = target->include_plaintext_key;
 	req.now_ms = tr_now_ms();
-	return tr_iam_authorize(w, &req, dec, trace);
+	if (trace != NULL || tr_iam_world_time_dependent(w))
+		return tr_iam_authorize(w, &req, dec, trace);
+
+	if (decision_key(key, &keylen, p, c->operation, permissions,
+	    target)) {
+		h = fnv(key, keylen);
+		if (t->decisions == NULL)
+			t->decisions = tr_calloc(DECISION_SLOTS,
+			    sizeof(*t->decisions));
+		if (t->decisions != NULL)
+			sl = &t->decisions[h % DECISION_SLOTS];
+	}
+	if (sl != NULL && sl->generation == t->world_generation &&
+	    sl->hash == h && sl->keylen == keylen &&
+	    memcmp(sl->key, key, keylen) == 0) {
+		*dec = sl->dec;
+		return 0;
+	}
+	rc = tr_iam_authorize(w, &req, dec, NULL);
+	if (rc == 0 && sl != NULL) {
+		tr_free(sl->key);
+		sl->key = tr_malloc(keylen);
+		sl->generation = 0;
+		if (sl->key != NULL) {
+			memcpy(sl->key, key, keylen);
+			sl->keylen = keylen;
+			sl->hash = h;
+			sl->generation = t->world_generation;
+			sl->dec = *dec;
+		}
+	}
+	return rc;
 }
 
 int

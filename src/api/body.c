@@ -244,19 +244,12 @@ tr_api_check_ocid(struct tr_api_ctx *c, const char *field, const char *value,
 /* responses                                                        */
 /* ---------------------------------------------------------------- */
 
-/* Dump callback appending to a tr_buf. */
-static int
-dump_cb(const char *p, size_t n, void *data)
-{
-	return tr_buf_add(data, p, n) < 0 ? -1 : 0;
-}
-
 void
 tr_api_send_json(struct tr_api_ctx *c, int status, json_t *v)
 {
 	tr_buf_reset(&c->resp->body);
-	if (v == NULL || json_dump_callback(v, dump_cb, &c->resp->body,
-	    JSON_COMPACT) != 0) {
+	if (v == NULL || tr_json_dump_buf(&c->resp->body, v,
+	    c->resp->body_is_secret) != 0) {
 		tr_buf_reset(&c->resp->body);
 		tr_buf_addstr(&c->resp->body, "{\"code\":\"InternalServerError\","
 		    "\"message\":\"out of memory\"}");
@@ -301,6 +294,61 @@ tr_api_attrs(const char *attrs)
 		v = json_object();
 	}
 	return v;
+}
+
+#define ATTRS_CACHE 64
+
+struct attrs_slot {
+	uint64_t hash;
+	char *text;
+	json_t *v;
+};
+
+json_t *
+tr_api_attrs_shared(struct tr_api_ctx *c, const char *attrs)
+{
+	struct tr_api_thread *t = c->t;
+	struct attrs_slot *sl;
+	uint64_t h = UINT64_C(1469598103934665603);
+	const char *p;
+
+	if (attrs == NULL)
+		return tr_api_attrs(NULL);
+	for (p = attrs; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= UINT64_C(1099511628211);
+	}
+	if (t->attrs_cache == NULL &&
+	    (t->attrs_cache = tr_calloc(ATTRS_CACHE,
+	    sizeof(*t->attrs_cache))) == NULL)
+		return tr_api_attrs(attrs);
+	sl = &t->attrs_cache[h % ATTRS_CACHE];
+	if (sl->v != NULL && sl->hash == h && strcmp(sl->text, attrs) == 0)
+		return json_incref(sl->v);
+	json_decref(sl->v);
+	tr_free(sl->text);
+	sl->v = NULL;
+	sl->text = tr_strdup(attrs);
+	if (sl->text == NULL)
+		return tr_api_attrs(attrs);
+	sl->hash = h;
+	sl->v = tr_api_attrs(attrs);
+	return json_incref(sl->v);
+}
+
+void
+tr_api_attrs_cache_free(struct tr_api_thread *t)
+{
+	size_t i;
+
+	if (t->attrs_cache == NULL)
+		return;
+	for (i = 0; i < ATTRS_CACHE; i++) {
+		json_decref(t->attrs_cache[i].v);
+		tr_free(t->attrs_cache[i].text);
+	}
+	tr_free(t->attrs_cache);
+	t->attrs_cache = NULL;
 }
 
 json_t *

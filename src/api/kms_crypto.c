@@ -14,6 +14,11 @@
  * followed by the caller's associatedData map serialised with sorted
  * keys, so a ciphertext moved to another key version or decrypted with
  * other associated data fails.
+ *
+ * Keys of protection mode HSM run every operation, Verify included,
+ * inside the PKCS#11 token (the keystore decides by the key version's
+ * stored reference); the formats are the same.  A key version pending
+ * deletion or deleted no longer decrypts.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +28,7 @@
 #include "crypto/sign.h"
 #include "util/alloc.h"
 #include "util/base64.h"
+#include "util/clock.h"
 #include "util/crc32.h"
 #include "util/error.h"
 #include "util/ocid.h"
@@ -315,7 +321,7 @@ tr_api_decrypt(struct tr_api_ctx *c)
 	struct tr_buf aad;
 	struct tr_obj key;
 	unsigned char *blob = NULL;
-	char kvid[TR_ID_MAX];
+	char kvid[TR_ID_MAX], when[TR_TIME_RFC3339_LEN + 1];
 	const char *b64, *kid, *want;
 	size_t len, blen = 0, idlen, hdr;
 	json_t *o;
@@ -384,10 +390,13 @@ tr_api_decrypt(struct tr_api_ctx *c)
 			tr_api_error_rc(c, rc, "key version lookup failed");
 			goto out;
 		}
-		if (strcmp(kv.state, "DELETED") == 0) {
+		if (strcmp(kv.state, "ENABLED") != 0) {
+			tr_time_rfc3339(when, kv.time_of_deletion);
 			tr_api_error(c, 409, "Conflict",
-			    "key version %s that made the ciphertext is "
-			    "deleted", kv.id);
+			    "key version %s that made the ciphertext is %s%s%s",
+			    kv.id, kv.state, kv.time_of_deletion != 0 ?
+			    " (time of deletion " : "",
+			    kv.time_of_deletion != 0 ? when : "");
 			goto out;
 		}
 	}
@@ -651,6 +660,7 @@ tr_api_verify(struct tr_api_ctx *c)
 	};
 	struct tr_key_version kv;
 	struct tr_key_shape shape;
+	struct tr_keyref ref;
 	struct tr_obj key;
 	unsigned char *msg = NULL, sig[1024];
 	const char *alg, *sb64;
@@ -683,8 +693,11 @@ tr_api_verify(struct tr_api_ctx *c)
 		    key.id);
 		goto out;
 	}
-	rc = tr_verify_pub(kv.public_pem == NULL ? "" : kv.public_pem, alg,
-	    msg, len, is_digest, sig, siglen, &valid);
+	ref.version_id = kv.id;
+	ref.wrapped = kv.wrapped;
+	ref.wrapped_len = kv.wrapped_len;
+	rc = tr_keystore_verify(c->t->env->ks, &ref, kv.public_pem, alg, msg,
+	    len, is_digest, sig, siglen, &valid);
 	if (rc == TRESOR_EINVAL) {
 		tr_api_error(c, 400, "InvalidParameter", "%s",
 		    tresor_error_last());

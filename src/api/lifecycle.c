@@ -378,15 +378,22 @@ reap_version_prepare(struct tr_store *st, struct reap *r, const char *sid,
 	return batch_add(&r->b, TR_W_SV_DELETE, NULL, NULL, v, NULL);
 }
 
-/* Reap one key version. */
+/*
+ * Reap one key version: its row is replaced by a tombstone (state
+ * DELETED, TR_KEY_TOMBSTONE in place of its material) so that it is
+ * still listed as OCI lists deleted versions; run_job() then destroys
+ * the material (token objects of an HSM key) once that is committed.
+ * A version no longer PENDING_DELETION (the deletion was cancelled) is
+ * left alone.
+ */
 static int
 reap_keyversion_prepare(struct tr_store *st, struct reap *r, const char *kvid)
 {
-	struct tr_key_version *v, **gl;
-	size_t *gc;
+	struct tr_key_version *v, *t, **gl;
+	size_t *gc, n = sizeof(TR_KEY_TOMBSTONE) - 1;
 	int rc;
 
-	v = tr_calloc(1, sizeof(*v));
+	v = tr_calloc(2, sizeof(*v));
 	gl = tr_reallocarray(r->kv_lists, r->nkvlists + 1, sizeof(*gl));
 	if (gl != NULL)
 		r->kv_lists = gl;
@@ -402,10 +409,32 @@ reap_keyversion_prepare(struct tr_store *st, struct reap *r, const char *kvid)
 		tr_free(v);
 		return rc == TRESOR_ENOTFOUND ? 0 : rc;
 	}
+	if (strcmp(v->state, "PENDING_DELETION") != 0) {
+		tr_key_version_list_free(v, 1);
+		return 0;
+	}
 	r->kv_lists[r->nkvlists] = v;
-	r->kv_counts[r->nkvlists] = 1;
+	r->kv_counts[r->nkvlists] = 2;
 	r->nkvlists++;
-	return batch_add(&r->b, TR_W_KV_DELETE, NULL, NULL, NULL, v);
+	t = &v[1];
+	memcpy(t->id, v->id, sizeof(t->id));
+	memcpy(t->key_id, v->key_id, sizeof(t->key_id));
+	memcpy(t->vault_id, v->vault_id, sizeof(t->vault_id));
+	memcpy(t->compartment_id, v->compartment_id,
+	    sizeof(t->compartment_id));
+	(void)snprintf(t->state, sizeof(t->state), "DELETED");
+	t->time_created = v->time_created;
+	t->time_of_deletion = v->time_of_deletion;
+	t->seq = v->seq;
+	t->wrapped = tr_malloc(n);
+	t->attrs = tr_strdup(v->attrs == NULL ? "{}" : v->attrs);
+	if (t->wrapped == NULL || t->attrs == NULL)
+		return tr_error_set(TRESOR_ENOMEM, "out of memory");
+	memcpy(t->wrapped, TR_KEY_TOMBSTONE, n);
+	t->wrapped_len = n;
+	if ((rc = batch_add(&r->b, TR_W_KV_DELETE, NULL, NULL, NULL, v)) < 0)
+		return rc;
+	return batch_add(&r->b, TR_W_KV_INSERT, NULL, NULL, NULL, t);
 }
 
 /* Carry out one due job; 1 when done, 0 when another node did it. */
@@ -413,6 +442,8 @@ static int
 run_job(struct tr_api_thread *t, const struct tr_obj *job, int64_t now)
 {
 	struct tr_store *st = t->store;
+	const struct tr_key_version *kv;
+	struct tr_keyref ref;
 	struct reap r;
 	uint64_t num;
 	size_t i, k;
@@ -454,10 +485,22 @@ run_job(struct tr_api_thread *t, const struct tr_obj *job, int64_t now)
 	}
 	if (rc < 0)
 		goto out;
-	/* deleted key material leaves the keystore's cache too */
-	for (i = 0; i < r.nkvlists; i++)
-		for (k = 0; k < r.kv_counts[i]; k++)
-			tr_keystore_forget(t->env->ks, r.kv_lists[i][k].id);
+	/*
+	 * deleted key material leaves the keystore's cache, and the token
+	 * for HSM keys; a failure there leaves orphaned token objects only,
+	 * which nothing refers to any more
+	 */
+	for (i = 0; i < r.nkvlists; i++) {
+		for (k = 0; k < r.kv_counts[i]; k++) {
+			kv = &r.kv_lists[i][k];
+			ref.version_id = kv->id;
+			ref.wrapped = kv->wrapped;
+			ref.wrapped_len = kv->wrapped_len;
+			if (tr_keystore_destroy(t->env->ks, &ref) < 0)
+				tr_log_error("key version %s: %s", kv->id,
+				    tresor_error_last());
+		}
+	}
 	tr_log_info("%s %s done", job->name, job->parent_id);
 	rc = 1;
 out:

@@ -217,6 +217,12 @@ static const struct route routes[] = {
 	    "ListKeyVersions", tr_api_list_key_versions, false },
 	{ SCOPE_MANAGEMENT, "GET", { "20180608", "keys", "*", "keyVersions",
 	    "*" }, "GetKeyVersion", tr_api_get_key_version, false },
+	{ SCOPE_MANAGEMENT, "POST", { "20180608", "keys", "*", "keyVersions",
+	    "*", "actions", "scheduleDeletion" }, "ScheduleKeyVersionDeletion",
+	    tr_api_schedule_key_version_deletion, false },
+	{ SCOPE_MANAGEMENT, "POST", { "20180608", "keys", "*", "keyVersions",
+	    "*", "actions", "cancelDeletion" }, "CancelKeyVersionDeletion",
+	    tr_api_cancel_key_version_deletion, false },
 
 	/* KmsCryptoClient */
 	{ SCOPE_CRYPTO, "POST", { "20180608", "encrypt" }, "Encrypt",
@@ -275,6 +281,8 @@ tr_api_thread_free(struct tr_api_thread *t)
 		return;
 	if (t->world != NULL)
 		tr_iam_world_unlink(t->world);
+	tr_api_attrs_cache_free(t);
+	tr_api_decisions_free(t);
 	tr_auth_free(t->auth);
 	tr_store_close(t->store);
 	tr_free(t);

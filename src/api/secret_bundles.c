@@ -100,10 +100,9 @@ select_version(struct tr_api_ctx *c, const struct tr_obj *s,
  */
 static int
 content_checks(struct tr_api_ctx *c, const struct tr_obj *s,
-    struct tr_obj *key)
+    const json_t *a, struct tr_obj *key)
 {
 	struct tr_api_target t;
-	json_t *a;
 	const char *kid;
 	int rc;
 
@@ -112,10 +111,8 @@ content_checks(struct tr_api_ctx *c, const struct tr_obj *s,
 		return rc;
 	if ((rc = tr_api_secret_active(c, s)) < 0)
 		return rc;
-	a = tr_api_attrs(s->attrs);
 	kid = json_string_value(json_object_get(a, "keyId"));
 	rc = tr_api_load_key(c, key, NULL, kid == NULL ? "" : kid, NULL);
-	json_decref(a);
 	if (rc < 0)
 		return rc;
 	if ((rc = tr_api_authorize_key_use(c, key, false)) < 0)
@@ -132,13 +129,13 @@ content_checks(struct tr_api_ctx *c, const struct tr_obj *s,
 
 /* Decrypt version `v` of `s` and answer the SecretBundle. */
 static void
-send_bundle(struct tr_api_ctx *c, const struct tr_obj *s,
+send_bundle(struct tr_api_ctx *c, const struct tr_obj *s, const json_t *a,
     const struct tr_secret_version *v)
 {
 	struct tr_key_version kv;
 	struct tr_secret *pt = NULL;
 	struct tr_keyref ref;
-	json_t *o = NULL, *a = NULL, *content;
+	json_t *o = NULL, *content;
 	char *b64 = NULL;
 	size_t b64cap = 0;
 	int rc;
@@ -174,7 +171,6 @@ send_bundle(struct tr_api_ctx *c, const struct tr_obj *s,
 		goto fail;
 	}
 	json_object_set_new(o, "secretBundleContent", content);
-	a = tr_api_attrs(s->attrs);
 	tr_api_copy_member(o, a, "metadata");
 	c->resp->body_is_secret = true;
 	(void)snprintf(c->usage_target, sizeof(c->usage_target), "%s", s->id);
@@ -186,7 +182,6 @@ fail:
 	tr_api_error_rc(c, rc, "cannot read the secret");
 out:
 	json_decref(o);
-	json_decref(a);
 	tr_freezero(b64, b64cap);
 	tr_secret_free(pt);
 	tr_key_version_dispose(&kv);
@@ -198,9 +193,8 @@ out:
  */
 static bool
 expired_and_blocked(struct tr_api_ctx *c, const struct tr_obj *s,
-    struct tr_secret_version *v)
+    const json_t *a, struct tr_secret_version *v)
 {
-	json_t *a = tr_api_attrs(s->attrs);
 	const json_t *r = tr_api_secret_rule(a, "SECRET_EXPIRY_RULE");
 	char when[TR_TIME_RFC3339_LEN];
 	int64_t exp = tr_api_version_expiry(a, v->time_created);
@@ -218,7 +212,6 @@ expired_and_blocked(struct tr_api_ctx *c, const struct tr_obj *s,
 		    "version", (unsigned long long)v->number, s->id, when);
 		blocked = true;
 	}
-	json_decref(a);
 	return blocked;
 }
 
@@ -229,11 +222,12 @@ bundle_of(struct tr_api_ctx *c, struct tr_obj *s)
 	struct tr_secret_version v;
 	struct selector sel;
 	struct tr_obj key;
+	json_t *a = tr_api_attrs_shared(c, s->attrs);	/* read only */
 	int rc;
 
 	memset(&v, 0, sizeof(v));
 	memset(&key, 0, sizeof(key));
-	if (read_selector(c, &sel) < 0 || content_checks(c, s, &key) < 0)
+	if (read_selector(c, &sel) < 0 || content_checks(c, s, a, &key) < 0)
 		goto out;
 	rc = select_version(c, s, &sel, &v);
 	if (rc == TRESOR_ENOTFOUND) {
@@ -250,10 +244,11 @@ bundle_of(struct tr_api_ctx *c, struct tr_obj *s)
 		    (unsigned long long)v.number, s->id, v.state);
 		goto out;
 	}
-	if (expired_and_blocked(c, s, &v))
+	if (expired_and_blocked(c, s, a, &v))
 		goto out;
-	send_bundle(c, s, &v);
+	send_bundle(c, s, a, &v);
 out:
+	json_decref(a);
 	tr_secret_version_dispose(&v);
 	tr_obj_dispose(&key);
 }
@@ -311,7 +306,7 @@ tr_api_list_secret_bundle_versions(struct tr_api_ctx *c)
 	size_t n = 0, i, limit, emitted = 0, idx;
 	uint64_t after;
 	bool desc, has_after;
-	json_t *arr;
+	json_t *arr, *a;
 	int rc;
 
 	memset(&key, 0, sizeof(key));
@@ -319,7 +314,10 @@ tr_api_list_secret_bundle_versions(struct tr_api_ctx *c)
 		return;
 	if (tr_api_load_secret(c, &s, c->param[0]) < 0)
 		return;
-	if (content_checks(c, &s, &key) < 0)
+	a = tr_api_attrs(s.attrs);
+	rc = content_checks(c, &s, a, &key);
+	json_decref(a);
+	if (rc < 0)
 		goto out;
 	if ((rc = c->st->ops->sv_list(c->st, &vs, &n, s.id, false)) < 0) {
 		tr_api_error_rc(c, rc, "cannot list versions");

@@ -3,6 +3,7 @@
  * AES-GCM through OpenSSL EVP (see aead.h).
  */
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -12,16 +13,32 @@
 #include "util/error.h"
 #include "util/rand.h"
 
+/*
+ * The ciphers, fetched once: OpenSSL 3 otherwise looks the algorithm up
+ * again at every init, which costs more than sealing a secret.
+ */
+static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *gcm[3];
+
+static void
+gcm_fetch(void)
+{
+	gcm[0] = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	gcm[1] = EVP_CIPHER_fetch(NULL, "AES-192-GCM", NULL);
+	gcm[2] = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
 static const EVP_CIPHER *
 gcm_for(size_t keylen)
 {
+	(void)pthread_once(&gcm_once, gcm_fetch);
 	switch (keylen) {
 	case 16:
-		return EVP_aes_128_gcm();
+		return gcm[0] != NULL ? gcm[0] : EVP_aes_128_gcm();
 	case 24:
-		return EVP_aes_192_gcm();
+		return gcm[1] != NULL ? gcm[1] : EVP_aes_192_gcm();
 	case 32:
-		return EVP_aes_256_gcm();
+		return gcm[2] != NULL ? gcm[2] : EVP_aes_256_gcm();
 	default:
 		return NULL;
 	}

@@ -39,7 +39,7 @@ tr_envelope_seal(struct tr_keystore *ks, const struct tr_keyref *key,
 {
 	struct tr_secret *dek = NULL;
 	unsigned char aad_c[AAD_MAX], aad_k[AAD_MAX];
-	size_t lc, lk;
+	size_t lc = 0, lk = 0;
 	int rc;
 
 	*wrapped_dek_out = NULL;
@@ -78,7 +78,7 @@ tr_envelope_open(struct tr_keystore *ks, const struct tr_keyref *key,
 {
 	struct tr_secret *dek = NULL;
 	unsigned char aad_c[AAD_MAX], aad_k[AAD_MAX];
-	size_t lc, lk;
+	size_t lc = 0, lk = 0;
 	int rc;
 
 	*plaintext_out = NULL;
@@ -109,7 +109,7 @@ tr_envelope_rewrap(struct tr_keystore *ks, const struct tr_keyref *from,
 {
 	struct tr_secret *dek = NULL;
 	unsigned char aad_k[AAD_MAX];
-	size_t lk;
+	size_t lk = 0;
 	int rc;
 
 	*rewrapped_out = NULL;

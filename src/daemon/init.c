@@ -3,7 +3,10 @@
  * `tresord init --data DIR`: a new data directory.
  *
  *   DIR/            mode 0700
- *   DIR/root.key    the root key (0600 from creation)
+ *   DIR/root.key    the root key (0600 from creation), or with
+ *                   --root-key-in-token the marker of one generated in
+ *                   the PKCS#11 token
+ *   DIR/pkcs11.conf the --pkcs11-* options, when given (daemon/hsm.h)
  *   DIR/tresor.db   the SQLite store (0600 from creation)
  *   DIR/admin/      key.pem (the administrator's RSA-2048 API key) and
  *                   config (an OCI config file, profile DEFAULT)
@@ -30,6 +33,7 @@
 #include "auth/httpsig.h"
 #include "crypto/keystore.h"
 #include "daemon/daemon.h"
+#include "daemon/hsm.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -50,13 +54,17 @@ init_usage(FILE *f)
 {
 	fprintf(f, "usage: tresord init --data DIR [--store URL] "
 	    "[--endpoint URL] [--region REGION] [--tenancy-name NAME]\n"
+	    "        [--pkcs11-module PATH (--pkcs11-token-label LABEL | "
+	    "--pkcs11-slot N)\n"
+	    "         --pkcs11-pin-file FILE [--root-key-in-token]]\n"
 	    "  --store URL      keep the data in PostgreSQL "
 	    "(postgres://HOST:PORT/DB;\n"
 	    "                   credentials from PGPASSFILE/~/.pgpass or "
 	    "PG* variables)\n"
 	    "  --endpoint URL   base URL written to DIR/admin/config "
 	    "(default %s)\n"
-	    "  --region REGION  region written to the config (default %s)\n",
+	    "  --region REGION  region written to the config (default %s)\n"
+	    TR_HSM_INIT_USAGE,
 	    TR_DEFAULT_ENDPOINT, TR_DEFAULT_REGION);
 }
 
@@ -142,7 +150,8 @@ static int
 check_fresh(const char *dir)
 {
 	static const char *const names[] = { TR_ROOT_KEY_FILE, TR_DB_FILE,
-		TR_DB_FILE "-wal", TR_ADMIN_DIR, TR_STORE_FILE, NULL };
+		TR_DB_FILE "-wal", TR_ADMIN_DIR, TR_STORE_FILE,
+		TR_PKCS11_CONF_FILE, NULL };
 	char path[PATH_MAX];
 	struct stat sb;
 	size_t i;
@@ -194,6 +203,15 @@ tr_daemon_init(int argc, char **argv)
 		{ "region", required_argument, NULL, 'r' },
 		{ "tenancy-name", required_argument, NULL, 't' },
 		{ "store", required_argument, NULL, 's' },
+		{ "pkcs11-module", required_argument, NULL,
+		    TR_OPT_PKCS11_MODULE },
+		{ "pkcs11-slot", required_argument, NULL, TR_OPT_PKCS11_SLOT },
+		{ "pkcs11-token-label", required_argument, NULL,
+		    TR_OPT_PKCS11_TOKEN_LABEL },
+		{ "pkcs11-pin-file", required_argument, NULL,
+		    TR_OPT_PKCS11_PIN_FILE },
+		{ "root-key-in-token", no_argument, NULL,
+		    TR_OPT_ROOT_KEY_IN_TOKEN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -203,6 +221,7 @@ tr_daemon_init(int argc, char **argv)
 	struct tr_obj tenancy, user, group, member, policy, apikey;
 	struct tr_store_write w[6];
 	struct tr_store *st = NULL;
+	struct tr_hsm_opts hsm;
 	struct tr_buf cfg;
 	struct stat sb;
 	EVP_PKEY *key = NULL;
@@ -215,6 +234,7 @@ tr_daemon_init(int argc, char **argv)
 	size_t i;
 
 	memset(w, 0, sizeof(w));
+	memset(&hsm, 0, sizeof(hsm));
 	memset(&tenancy, 0, sizeof(tenancy));
 	memset(&user, 0, sizeof(user));
 	memset(&group, 0, sizeof(group));
@@ -240,6 +260,14 @@ tr_daemon_init(int argc, char **argv)
 			break;
 		case 's':
 			store_url = optarg;
+			break;
+		case TR_OPT_PKCS11_MODULE:
+		case TR_OPT_PKCS11_SLOT:
+		case TR_OPT_PKCS11_TOKEN_LABEL:
+		case TR_OPT_PKCS11_PIN_FILE:
+		case TR_OPT_ROOT_KEY_IN_TOKEN:
+			if (tr_daemon_hsm_option(&hsm, c, optarg) < 0)
+				return tr_daemon_fail("%s", tresor_error_last());
 			break;
 		case 'h':
 			init_usage(stdout);
@@ -277,9 +305,8 @@ tr_daemon_init(int argc, char **argv)
 	if (sb.st_uid != geteuid())
 		return tr_daemon_fail("%s belongs to another user", dir);
 
-	/* root key, then the database */
-	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ROOT_KEY_FILE);
-	if (tr_keystore_create_root(path) < 0)
+	/* root key (and the token's record), then the database */
+	if (tr_daemon_hsm_init(dir, &hsm) < 0)
 		return tr_daemon_fail("%s", tresor_error_last());
 	if (store_url != NULL) {
 		if (tr_store_open_url(&st, store_url, true) < 0 ||

@@ -32,6 +32,7 @@
 #include "crypto/keystore.h"
 #include "crypto/x509ca.h"
 #include "daemon/daemon.h"
+#include "daemon/hsm.h"
 #include "http/audit.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
@@ -234,6 +235,9 @@ serve_usage(FILE *f)
 	    "[--threads N]\n"
 	    "        [--tls-cert FILE --tls-key FILE] [--insecure-no-tls]\n"
 	    "        [--public-url URL] [--log-level debug|info|warn|error]\n"
+	    "        [--pkcs11-module PATH (--pkcs11-token-label LABEL | "
+	    "--pkcs11-slot N)\n"
+	    "         --pkcs11-pin-file FILE]\n"
 	    "  --listen HOST:PORT  numeric address (default 127.0.0.1:8200;"
 	    " IPv6 as [::1]:8200)\n"
 	    "  --threads N         event loops (default: the number of CPUs)"
@@ -262,6 +266,7 @@ serve_usage(FILE *f)
 	    " so that the\n"
 	    "                      event loops never do (default: 0 on "
 	    "SQLite, 16 on PostgreSQL)\n"
+	    TR_HSM_SERVE_USAGE
 	    "SIGHUP reloads --tls-cert and --tls-key.\n");
 }
 
@@ -532,11 +537,19 @@ tr_daemon_serve(int argc, char **argv)
 		{ "rate-limit", required_argument, NULL, 'R' },
 		{ "rate-burst", required_argument, NULL, 'b' },
 		{ "db-pool", required_argument, NULL, 'P' },
+		{ "pkcs11-module", required_argument, NULL,
+		    TR_OPT_PKCS11_MODULE },
+		{ "pkcs11-slot", required_argument, NULL, TR_OPT_PKCS11_SLOT },
+		{ "pkcs11-token-label", required_argument, NULL,
+		    TR_OPT_PKCS11_TOKEN_LABEL },
+		{ "pkcs11-pin-file", required_argument, NULL,
+		    TR_OPT_PKCS11_PIN_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct serve_ctx sc;
 	struct tr_http_config hc;
+	struct tr_hsm_opts hsm;
 	struct tr_keystore *ks = NULL;
 	struct tr_token_issuer *issuer = NULL;
 	struct tr_ca *ca = NULL;
@@ -565,6 +578,7 @@ tr_daemon_serve(int argc, char **argv)
 
 	memset(&sc, 0, sizeof(sc));
 	memset(&hc, 0, sizeof(hc));
+	memset(&hsm, 0, sizeof(hsm));
 	sc.env.region = TR_DEFAULT_REGION;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:M:CA:B:S:U:R:b:P:h", longopts,
@@ -657,6 +671,13 @@ tr_daemon_serve(int argc, char **argv)
 				return tr_daemon_fail("--log-level must be "
 				    "debug, info, warn or error");
 			break;
+		case TR_OPT_PKCS11_MODULE:
+		case TR_OPT_PKCS11_SLOT:
+		case TR_OPT_PKCS11_TOKEN_LABEL:
+		case TR_OPT_PKCS11_PIN_FILE:
+			if (tr_daemon_hsm_option(&hsm, c, optarg) < 0)
+				return tr_daemon_fail("%s", tresor_error_last());
+			break;
 		case 'h':
 			serve_usage(stdout);
 			return 0;
@@ -699,7 +720,8 @@ tr_daemon_serve(int argc, char **argv)
 	if (tr_store_bus_new(&sc.bus) < 0)
 		return tr_daemon_fail("%s", tresor_error_last());
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ROOT_KEY_FILE);
-	if (tr_keystore_open(&ks, path) < 0) {
+	if (tr_keystore_open(&ks, path) < 0 ||
+	    tr_daemon_hsm_attach(ks, &hsm, dir) < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
 	}

@@ -14,7 +14,9 @@
 #include "http/audit.h"
 #include "util/alloc.h"
 #include "util/audit_chain.h"
+#include "util/buf.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 
 struct tr_audit {
@@ -213,31 +215,40 @@ rotate_locked(struct tr_audit *a)
 int
 tr_audit_write(struct tr_audit *a, json_t *record, bool sync)
 {
+	struct tr_buf body, lb;
 	char *line = NULL;
 	uint64_t mine, target;
 	size_t len, off = 0;
 	ssize_t w;
 	int rc = 0;
 
+	/* the record's members, serialised outside the lock */
+	tr_buf_init(&body, TR_AUDIT_LINE_MAX);
+	tr_buf_init(&lb, TR_AUDIT_LINE_MAX + 1);
+	if (tr_json_dump_buf(&body, record, false) < 0 || body.len < 2 ||
+	    tr_buf_reserve(&lb, body.len + 128) < 0) {
+		tr_buf_dispose(&body);
+		tr_buf_dispose(&lb);
+		return tr_error_set(TRESOR_EIO, "audit record too long");
+	}
 	pthread_mutex_lock(&a->lock);
 	if (!still_linked(a)) {
 		rc = tr_error_set(TRESOR_EIO,
 		    "the audit log %s was removed or replaced", a->path);
 		goto out;
 	}
-	json_object_set_new(record, "seq", json_integer((json_int_t)a->seq +
-	    1));
-	json_object_set_new(record, "prev", json_string(a->prev));
-	line = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS);
-	if (line == NULL) {
-		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
-		goto out;
-	}
-	len = strlen(line);
-	if (len > TR_AUDIT_LINE_MAX) {
+	/* {"seq":N,"prev":"<hash>", then the members */
+	(void)tr_buf_addf(&lb, "{\"seq\":%llu,\"prev\":\"%s\"",
+	    (unsigned long long)a->seq + 1, a->prev);
+	if (body.len > 2)
+		(void)tr_buf_addc(&lb, ',');
+	(void)tr_buf_add(&lb, body.ptr + 1, body.len - 1);
+	if (tr_buf_error(&lb) < 0 || lb.len > TR_AUDIT_LINE_MAX) {
 		rc = tr_error_set(TRESOR_EIO, "audit record too long");
 		goto out;
 	}
+	line = lb.ptr;
+	len = lb.len;
 	line[len] = '\n';
 	while (off < len + 1) {
 		w = write(a->fd, line + off, len + 1 - off);
@@ -290,8 +301,8 @@ tr_audit_write(struct tr_audit *a, json_t *record, bool sync)
 		rotate_locked(a);
 out:
 	pthread_mutex_unlock(&a->lock);
-	if (line != NULL)
-		tr_free(line);
+	tr_buf_dispose(&body);
+	tr_buf_dispose(&lb);
 	return rc;
 }
 

@@ -105,6 +105,13 @@ void tr_iam_world_unlink(struct tr_iam_world *w);
 bool tr_iam_world_secret_reads_require_key_use(const struct tr_iam_world *w);
 
 /*
+ * True when a statement's condition reads the clock: a decision then
+ * holds for one request only.  Otherwise a decision depends on the world
+ * and the request's fields alone, and may be remembered with the world.
+ */
+bool tr_iam_world_time_dependent(const struct tr_iam_world *w);
+
+/*
  * Append to `out` one line per statement of the world that is kept out
  * of evaluation (does not parse, names a compartment that no longer
  * exists or lies outside its policy's subtree), and per dynamic group

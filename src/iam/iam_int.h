@@ -488,6 +488,7 @@ struct tr_iam_world {
 	char *tenancy_name;
 	bool secret_reads_require_key_use;
 	bool any_rule_uses_tags;
+	bool time_dependent;	/* a condition reads request.utc-* */
 
 	struct tr_iam_wcomp *comps;
 	size_t ncomps;

@@ -191,6 +191,38 @@ tr_iam_world_in_subtree(const struct tr_iam_world *w, const char *id,
 	    tr_iam_world_comp(w, ancestor));
 }
 
+/* True when a condition reads the clock (request.utc-*). */
+static bool
+cond_uses_time(const struct tr_iam_cond *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return false;
+	if (c->kind != TR_IAM_COND_CMP) {
+		for (i = 0; i < c->nkids; i++)
+			if (cond_uses_time(c->kids[i]))
+				return true;
+		return false;
+	}
+	switch (c->lhs.var) {
+	case TR_IAM_V_REQUEST_UTC_TIMESTAMP:
+	case TR_IAM_V_REQUEST_UTC_MONTH_OF_YEAR:
+	case TR_IAM_V_REQUEST_UTC_DAY_OF_MONTH:
+	case TR_IAM_V_REQUEST_UTC_DAY_OF_WEEK:
+	case TR_IAM_V_REQUEST_UTC_TIME_OF_DAY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool
+tr_iam_world_time_dependent(const struct tr_iam_world *w)
+{
+	return w == NULL || w->time_dependent;
+}
+
 /* The tenancy setting the world was built with. */
 bool
 tr_iam_world_secret_reads_require_key_use(const struct tr_iam_world *w)
@@ -836,6 +868,8 @@ build_policies(struct tr_iam_world *w, const struct tr_iam_world_input *in)
 			if ((rc = build_stmt(w, ws, ip->statements == NULL ?
 			    NULL : ip->statements[j])) < 0)
 				goto out;
+			if (ws->st != NULL && cond_uses_time(ws->st->cond))
+				w->time_dependent = true;
 		}
 	}
 	rc = 0;

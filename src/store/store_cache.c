@@ -135,9 +135,40 @@ struct cache_store {
 	struct entry *lru_head, *lru_tail;
 	struct tr_buf payload;
 	struct tr_store_cache_stats stats;
+	bool read_wanted;		/* read_begin() called */
+	bool read_begun;		/* ... and passed on to inner */
 };
 
+/*
+ * The inner handle for a read.  A read snapshot is begun there only when
+ * a read misses the cache: a request answered from memory costs the
+ * database nothing.
+ */
+static struct tr_store *
+inner_read(struct cache_store *c)
+{
+	if (c->read_wanted && !c->read_begun) {
+		c->read_begun = true;
+		if (c->inner->ops->read_begin != NULL)
+			(void)c->inner->ops->read_begin(c->inner);
+	}
+	return c->inner;
+}
+
 static const struct tr_store_ops cache_ops;
+
+/* key = prefix then id (truncated at KEY_MAX: ids are far shorter) */
+static void
+key_of(char *key, const char *prefix, const char *id)
+{
+	size_t p = strlen(prefix), n = strlen(id);
+
+	if (p + n >= KEY_MAX)
+		n = KEY_MAX - p - 1;
+	memcpy(key, prefix, p);
+	memcpy(key + p, id, n);
+	key[p + n] = '\0';
+}
 
 static uint64_t
 hash_str(const char *s)
@@ -294,7 +325,7 @@ insert(struct cache_store *c, const char *key, enum entry_kind kind)
 	e = tr_calloc(1, sizeof(*e));
 	if (e == NULL)
 		return NULL;
-	(void)snprintf(e->key, sizeof(e->key), "%s", key);
+	key_of(e->key, "", key);
 	e->hash = hash_str(e->key);
 	e->kind = kind;
 	e->born = tr_mono_ms();
@@ -316,13 +347,13 @@ apply_change(struct cache_store *c, const struct tr_store_change *ch)
 	char key[KEY_MAX];
 
 	if (strcmp(ch->kind, "o") == 0) {
-		(void)snprintf(key, sizeof(key), "o|%s", ch->id);
+		key_of(key, "o|", ch->id);
 		drop_key(c, key);
 	} else if (strcmp(ch->kind, "v") == 0) {
-		(void)snprintf(key, sizeof(key), "s|%s", ch->id);
+		key_of(key, "s|", ch->id);
 		drop_key(c, key);
 	} else if (strcmp(ch->kind, "kv") == 0) {
-		(void)snprintf(key, sizeof(key), "kv|%s", ch->id);
+		key_of(key, "kv|", ch->id);
 		drop_key(c, key);
 	} else if (strcmp(ch->kind, "k") == 0) {
 		/* key versions are cached by their own id ("kv") */
@@ -472,14 +503,14 @@ c_obj_get(struct tr_store *base, struct tr_obj *out, const char *id,
 	int rc;
 
 	catch_up(c);
-	(void)snprintf(key, sizeof(key), "o|%s", id);
+	key_of(key, "o|", id);
 	if ((e = find(c, key)) != NULL && type != NULL &&
 	    strcmp(e->u.obj.type, type) == 0) {
 		c->stats.hits++;
 		return obj_copy(out, &e->u.obj);
 	}
 	c->stats.misses++;
-	if ((rc = c->inner->ops->obj_get(c->inner, out, id, type)) < 0)
+	if ((rc = inner_read(c)->ops->obj_get(c->inner, out, id, type)) < 0)
 		return rc;
 	if ((e = insert(c, key, E_OBJ)) != NULL &&
 	    obj_copy(&e->u.obj, out) < 0)
@@ -503,7 +534,7 @@ c_obj_get_by_name(struct tr_store *base, struct tr_obj *out,
 	    parent_id == NULL ? "" : parent_id, name);
 	if ((e = find(c, key)) != NULL) {
 		/* the name still leads to that object, unchanged since */
-		(void)snprintf(okey, sizeof(okey), "o|%s", e->u.id);
+		key_of(okey, "o|", e->u.id);
 		o = find(c, okey);
 		if (o != NULL && strcmp(o->u.obj.name, name) == 0 &&
 		    strcmp(o->u.obj.type, type) == 0) {
@@ -513,10 +544,10 @@ c_obj_get_by_name(struct tr_store *base, struct tr_obj *out,
 		remove_entry(c, e);
 	}
 	c->stats.misses++;
-	if ((rc = c->inner->ops->obj_get_by_name(c->inner, out, type,
+	if ((rc = inner_read(c)->ops->obj_get_by_name(c->inner, out, type,
 	    tenancy_id, parent_id, name)) < 0)
 		return rc;
-	(void)snprintf(okey, sizeof(okey), "o|%s", out->id);
+	key_of(okey, "o|", out->id);
 	if ((o = insert(c, okey, E_OBJ)) != NULL &&
 	    obj_copy(&o->u.obj, out) < 0) {
 		remove_entry(c, o);
@@ -533,7 +564,7 @@ c_obj_list(struct tr_store *base, struct tr_obj **items_out, size_t *n_out,
 {
 	struct cache_store *c = (struct cache_store *)base;
 
-	return c->inner->ops->obj_list(c->inner, items_out, n_out, more_out, f,
+	return inner_read(c)->ops->obj_list(c->inner, items_out, n_out, more_out, f,
 	    page);
 }
 
@@ -543,7 +574,7 @@ secret_entry(struct cache_store *c, const char *secret_id, bool create)
 	char key[KEY_MAX];
 	struct entry *e;
 
-	(void)snprintf(key, sizeof(key), "s|%s", secret_id);
+	key_of(key, "s|", secret_id);
 	if ((e = find(c, key)) != NULL || !create)
 		return e;
 	return insert(c, key, E_SECRET);
@@ -567,7 +598,7 @@ c_sv_get(struct tr_store *base, struct tr_secret_version *out,
 				return sv_copy(out, &e->u.s.slot[i].v);
 			}
 	c->stats.misses++;
-	if ((rc = c->inner->ops->sv_get(c->inner, out, secret_id,
+	if ((rc = inner_read(c)->ops->sv_get(c->inner, out, secret_id,
 	    number)) < 0)
 		return rc;
 	if ((e = secret_entry(c, secret_id, true)) != NULL) {
@@ -592,7 +623,7 @@ c_sv_list(struct tr_store *base, struct tr_secret_version **items_out,
 	*items_out = NULL;
 	*n_out = 0;
 	if (with_blobs)
-		return c->inner->ops->sv_list(c->inner, items_out, n_out,
+		return inner_read(c)->ops->sv_list(c->inner, items_out, n_out,
 		    secret_id, true);
 	catch_up(c);
 	if ((e = secret_entry(c, secret_id, false)) != NULL &&
@@ -604,7 +635,7 @@ c_sv_list(struct tr_store *base, struct tr_secret_version **items_out,
 		return 0;
 	}
 	c->stats.misses++;
-	if ((rc = c->inner->ops->sv_list(c->inner, items_out, n_out,
+	if ((rc = inner_read(c)->ops->sv_list(c->inner, items_out, n_out,
 	    secret_id, false)) < 0)
 		return rc;
 	if ((e = secret_entry(c, secret_id, true)) != NULL &&
@@ -625,13 +656,13 @@ c_kv_get(struct tr_store *base, struct tr_key_version *out, const char *id)
 	int rc;
 
 	catch_up(c);
-	(void)snprintf(key, sizeof(key), "kv|%s", id);
+	key_of(key, "kv|", id);
 	if ((e = find(c, key)) != NULL) {
 		c->stats.hits++;
 		return kv_copy(out, &e->u.kv);
 	}
 	c->stats.misses++;
-	if ((rc = c->inner->ops->kv_get(c->inner, out, id)) < 0)
+	if ((rc = inner_read(c)->ops->kv_get(c->inner, out, id)) < 0)
 		return rc;
 	if ((e = insert(c, key, E_KV)) != NULL && kv_copy(&e->u.kv, out) < 0)
 		remove_entry(c, e);
@@ -644,7 +675,7 @@ c_kv_list(struct tr_store *base, struct tr_key_version **items_out,
 {
 	struct cache_store *c = (struct cache_store *)base;
 
-	return c->inner->ops->kv_list(c->inner, items_out, n_out, key_id);
+	return inner_read(c)->ops->kv_list(c->inner, items_out, n_out, key_id);
 }
 
 /* Announce a committed batch to every cache of the process. */
@@ -714,7 +745,7 @@ c_iam_generation(struct tr_store *base, uint64_t *out)
 		return 0;
 	}
 	c->stats.misses++;
-	if ((rc = c->inner->ops->iam_generation(c->inner, out)) < 0)
+	if ((rc = inner_read(c)->ops->iam_generation(c->inner, out)) < 0)
 		return rc;
 	c->gen = *out;
 	c->gen_born = tr_mono_ms();
@@ -727,7 +758,7 @@ c_setting_get(struct tr_store *base, char **value_out, const char *key)
 {
 	struct cache_store *c = (struct cache_store *)base;
 
-	return c->inner->ops->setting_get(c->inner, value_out, key);
+	return inner_read(c)->ops->setting_get(c->inner, value_out, key);
 }
 
 static int
@@ -810,9 +841,9 @@ c_read_begin(struct tr_store *base)
 {
 	struct cache_store *c = (struct cache_store *)base;
 
-	if (c->inner->ops->read_begin == NULL)
-		return 0;
-	return c->inner->ops->read_begin(c->inner);
+	c->read_wanted = true;
+	c->read_begun = false;
+	return 0;
 }
 
 static void
@@ -820,8 +851,9 @@ c_read_end(struct tr_store *base)
 {
 	struct cache_store *c = (struct cache_store *)base;
 
-	if (c->inner->ops->read_end != NULL)
+	if (c->read_begun && c->inner->ops->read_end != NULL)
 		c->inner->ops->read_end(c->inner);
+	c->read_wanted = c->read_begun = false;
 }
 
 static const struct tr_store_ops cache_ops = {

@@ -1260,7 +1260,9 @@ tr_store_sqlite_open(struct tr_store **out, const char *path, bool create)
 	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
 	    "opening the database")) < 0 ||
 	    (rc = exec_sql(s, "PRAGMA secure_delete = ON; "
-	    "PRAGMA cell_size_check = ON", "opening the database")) < 0)
+	    "PRAGMA cell_size_check = ON; "
+	    /* 16 MiB of pages per connection: the index of a large vault */
+	    "PRAGMA cache_size = -16384", "opening the database")) < 0)
 		goto out;
 	if (!create) {
 		if ((rc = schema_version(s, &v)) < 0)

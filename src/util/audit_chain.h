@@ -3,7 +3,7 @@
  * The format of tresor's audit log, shared by the server that writes it
  * and the CLI that verifies it (`tresor audit verify FILE...`).
  *
- * One JSON object per line, compact, keys sorted.  Every line has "seq"
+ * One JSON object per line, compact.  Every line has "seq"
  * (1, 2, 3... across rotated files) and "prev": the lowercase hex
  * SHA-256 of the previous line's bytes (without its newline); the very
  * first line of a log has 64 zeros.  Changing, removing, inserting or

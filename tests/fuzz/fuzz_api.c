@@ -4,7 +4,7 @@
  * path and query parsing, authentication, every handler and its body
  * checks) over a real SQLite store and keystore in a scratch directory.
  *
- * FUZZ_EXTRA_SOURCES: src/daemon/init.c
+ * FUZZ_EXTRA_SOURCES: src/daemon/init.c src/daemon/hsm.c
  *
  * Start-up: `tresord init` (tr_daemon_init, linked in) makes a data
  * directory; the target then creates, through signed requests of the

@@ -8,10 +8,12 @@
 // the server's RSS, open file descriptors and threads from /proc/PID.
 //
 // Pass: no error (any non-2xx answer or connection failure), the fd count
-// at the end no higher than at the start plus FD_SLACK (4), and RSS at
-// the end within RSS_GROWTH_PCT (25 %) of RSS after the first minute
-// (the first minute fills caches).  The figures go to stdout and, as
-// JSON, to SOAK_REPORT when set.
+// at the end no higher than at the start plus FD_SLACK (4), and RSS flat
+// over the second half of the run: RSS at the end within RSS_GROWTH_PCT
+// (5 %) of RSS at the midpoint.  (The first minutes fill SQLite's page
+// caches, one per connection, as the database grows; a leak keeps
+// growing with the request count, which is constant.)  The figures go
+// to stdout and, as JSON, to SOAK_REPORT when set.
 //
 // Environment: TRESORD, DURATION, RATE (requests a second, default 300),
 // WORKERS (16), SAMPLE_SECONDS, SOAK_DIR (keep the run there), THREADS
@@ -35,7 +37,7 @@ const RATE = Number(process.env.RATE || 300);
 const WORKERS = Number(process.env.WORKERS || 16);
 const SAMPLE = Number(process.env.SAMPLE_SECONDS || 10);
 const FD_SLACK = Number(process.env.FD_SLACK || 4);
-const RSS_GROWTH_PCT = Number(process.env.RSS_GROWTH_PCT || 25);
+const RSS_GROWTH_PCT = Number(process.env.RSS_GROWTH_PCT || 5);
 const MAX_VERSIONS = 25;
 
 const root = process.env.SOAK_DIR || tempDir("tresor-soak");
@@ -206,14 +208,24 @@ async function main() {
   const last = samples[samples.length - 1];
   const maxRss = Math.max(...samples.map((s) => s.rssKb));
   const maxFds = Math.max(...samples.map((s) => s.fds));
-  const growth = ((last.rssKb - warm.rssKb) / warm.rssKb) * 100;
+  const mid = samples.reduce((best, s) => (Math.abs(s.t - last.t / 2) < Math.abs(best.t - last.t / 2) ? s : best), samples[0]);
+  const growth = ((last.rssKb - mid.rssKb) / mid.rssKb) * 100;
+  const growthWarm = ((last.rssKb - warm.rssKb) / warm.rssKb) * 100;
   const report = {
     durationSeconds: Math.round(seconds),
     targetRate: RATE,
     requests,
     requestsPerSecond: Math.round(requests / seconds),
     errors,
-    rssKb: { start: first.rssKb, afterFirstMinute: warm.rssKb, end: last.rssKb, max: maxRss, growthAfterWarmupPct: Number(growth.toFixed(1)) },
+    rssKb: {
+      start: first.rssKb,
+      afterFirstMinute: warm.rssKb,
+      midpoint: mid.rssKb,
+      end: last.rssKb,
+      max: maxRss,
+      growthAfterFirstMinutePct: Number(growthWarm.toFixed(1)),
+      growthSecondHalfPct: Number(growth.toFixed(1)),
+    },
     fds: { start: first.fds, end: last.fds, max: maxFds },
     threads: { start: first.threads, end: last.threads },
     secrets: secrets.length,
@@ -228,11 +240,12 @@ async function main() {
   const problems = [];
   if (errors > 0) problems.push(`${errors} errors`);
   if (last.fds > first.fds + FD_SLACK) problems.push(`fds grew from ${first.fds} to ${last.fds}`);
-  if (growth > RSS_GROWTH_PCT) problems.push(`RSS grew ${growth.toFixed(1)} % after the first minute`);
+  if (growth > RSS_GROWTH_PCT) problems.push(`RSS grew ${growth.toFixed(1)} % over the second half`);
   if (!exit || exit.code !== 0) problems.push(`tresord exit ${JSON.stringify(exit)}`);
   console.log(
     `soak: ${Math.round(seconds)} s, ${requests} requests (${report.requestsPerSecond}/s), ${errors} errors, ` +
-      `RSS ${(first.rssKb / 1024).toFixed(1)} -> ${(warm.rssKb / 1024).toFixed(1)} (1 min) -> ${(last.rssKb / 1024).toFixed(1)} MiB (max ${(maxRss / 1024).toFixed(1)}), ` +
+      `RSS ${(first.rssKb / 1024).toFixed(1)} -> ${(warm.rssKb / 1024).toFixed(1)} (1 min) -> ${(mid.rssKb / 1024).toFixed(1)} (mid) -> ` +
+      `${(last.rssKb / 1024).toFixed(1)} MiB (max ${(maxRss / 1024).toFixed(1)}), ` +
       `fds ${first.fds} -> ${last.fds} (max ${maxFds}): ${problems.length ? "FAIL: " + problems.join("; ") : "PASS"}`,
   );
   return problems.length ? 1 : 0;

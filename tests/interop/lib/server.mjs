@@ -4,10 +4,12 @@
 // on a fresh data directory (mkdtemp under os.tmpdir()) and stops it with SIGTERM,
 // asserting exit code 0.
 
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -23,6 +25,80 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, "../../..");
 export const TRESORD = process.env.TRESORD || path.join(REPO, "build", "tresord");
 export const KEEP = process.env.TRESOR_INTEROP_KEEP === "1";
+
+import { makeServerCert, runCA } from "./tls.mjs";
+
+// ---------------------------------------------------------------------------
+// Modes (run.sh runs the suite once per leg):
+//   TRESOR_INTEROP_TLS=1       serve over TLS with a certificate from the run's test CA
+//                              (TRESOR_INTEROP_CA_DIR; NODE_EXTRA_CA_CERTS makes node and
+//                              the SDK trust it); the SDK talks https://
+//   TRESOR_INTEROP_STORE=pg    `init --store` on a fresh PostgreSQL database of the
+//                              throwaway cluster in TRESOR_TEST_PG (tests/pg/pg.sh run)
+// ---------------------------------------------------------------------------
+export const MODE = Object.freeze({
+  tls: process.env.TRESOR_INTEROP_TLS === "1",
+  store: process.env.TRESOR_INTEROP_STORE === "pg" ? "pg" : "sqlite",
+});
+export const SCHEME = MODE.tls ? "https" : "http";
+export const MODE_NAME = `${MODE.store}+${MODE.tls ? "tls" : "http"}`;
+
+if (MODE.tls && !runCA()) {
+  throw new Error(
+    "TRESOR_INTEROP_TLS=1 needs the run's test CA: run tests/interop/run.sh, or make one with " +
+      "`node lib/tls.mjs make-ca DIR` and export TRESOR_INTEROP_CA_DIR=DIR NODE_EXTRA_CA_CERTS=DIR/ca.crt",
+  );
+}
+if (MODE.store === "pg" && !process.env.TRESOR_TEST_PG) {
+  throw new Error("TRESOR_INTEROP_STORE=pg needs TRESOR_TEST_PG (run through tests/pg/pg.sh run, as run.sh does)");
+}
+
+/** The CA certificate (PEM) clients must trust in TLS mode, or undefined. */
+export function caPem() {
+  const ca = runCA();
+  return ca ? fs.readFileSync(ca.cert) : undefined;
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL databases (TRESOR_INTEROP_STORE=pg)
+// ---------------------------------------------------------------------------
+
+function psqlBin() {
+  const bin = process.env.TRESOR_TEST_PG_BIN;
+  return bin && fs.existsSync(path.join(bin, "psql")) ? path.join(bin, "psql") : "psql";
+}
+
+/** Run one SQL command on the cluster's maintenance database. */
+export function psql(sql, { conninfo = process.env.TRESOR_TEST_PG } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(
+      psqlBin(),
+      ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql],
+      { timeout: 30000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`psql ${sql}: ${stderr || err.message}`)) : resolve(stdout)),
+    );
+  });
+}
+
+let dbCounter = 0;
+/** A fresh empty database on the test cluster; returns its libpq conninfo. */
+export async function createPgDatabase() {
+  const name = `tresor_i${process.pid}_${++dbCounter}_${crypto.randomBytes(3).toString("hex")}`;
+  await psql(`CREATE DATABASE ${name}`);
+  // a later dbname= overrides the base's
+  return `${process.env.TRESOR_TEST_PG} dbname=${name}`;
+}
+
+/** The store a data dir uses: { kind: "pg", conninfo, dbname } or { kind: "sqlite" }. */
+export function storeOf(dir) {
+  try {
+    const url = fs.readFileSync(path.join(dir, "store.url"), "utf8").trim();
+    const names = [...url.matchAll(/(?:^|\s)dbname=(\S+)/g)].map((m) => m[1]);
+    return { kind: "pg", conninfo: url, dbname: names[names.length - 1] };
+  } catch {
+    return { kind: "sqlite" };
+  }
+}
 
 // ---------------------------------------------------------------------------
 // SDK behaviour switches for tests (see README section in FINDINGS.md).
@@ -129,17 +205,35 @@ export function runTresord(args, { umask, timeoutMs = 30000, env } = {}) {
   });
 }
 
-export async function initDataDir(dir, { endpoint, umask } = {}) {
+/**
+ * `tresord init --data dir`. opts.store: "sqlite" | "pg" (default: the mode) or a
+ * store URL / conninfo; with "pg" a fresh database is created for it. The result has
+ * `storeUrl` (undefined for SQLite).
+ */
+export async function initDataDir(dir, { endpoint, umask, store = MODE.store } = {}) {
   const args = ["init", "--data", dir];
   if (endpoint !== undefined) args.push("--endpoint", endpoint);
-  return runTresord(args, { umask });
+  let storeUrl;
+  if (store === "pg") storeUrl = await createPgDatabase();
+  else if (store !== "sqlite" && store) storeUrl = store;
+  if (storeUrl) args.push("--store", storeUrl);
+  const r = await runTresord(args, { umask });
+  r.storeUrl = storeUrl;
+  return r;
 }
 
-/** Plain GET on loopback without any authentication. */
-export function rawGet(port, pathname, { timeoutMs = 2000 } = {}) {
+/** Options for node:http(s).request to 127.0.0.1: the module and its TLS options. */
+export function transport(tls = MODE.tls) {
+  if (!tls) return { mod: http, opts: {} };
+  return { mod: https, opts: { ca: caPem() } };
+}
+
+/** Plain GET on loopback without any authentication (https in TLS mode unless opts.tls says otherwise). */
+export function rawGet(port, pathname, { timeoutMs = 2000, tls = MODE.tls } = {}) {
+  const { mod, opts } = transport(tls);
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: "127.0.0.1", port, path: pathname, method: "GET", agent: false, timeout: timeoutMs },
+    const req = mod.request(
+      { ...opts, host: "127.0.0.1", port, path: pathname, method: "GET", agent: false, timeout: timeoutMs },
       (res) => {
         const chunks = [];
         res.on("data", (c) => chunks.push(c));
@@ -172,31 +266,54 @@ export async function withTimeout(promise, ms, fallback) {
 
 /**
  * Start a server: fresh data dir, `init`, then `serve`, wait for /health.
+ *   serveArgs: extra `serve` options (e.g. ["--enable-test-clock"])
+ *   tls, store: override the mode (MODE.tls, MODE.store) for this server
  * Returns a handle with dir, port, base (URL), configPath, logPath, proc, stop().
  */
-export async function startServer({ tag = "srv", init = true, endpointOverride } = {}) {
+export async function startServer({ tag = "srv", init = true, endpointOverride, serveArgs = [], tls = MODE.tls, store = MODE.store } = {}) {
   if (!tresordExists()) {
     throw new Error(`tresord not found or not executable at ${TRESORD} (set TRESORD=...)`);
   }
   const parent = await makeParentDir(tag);
   const dir = path.join(parent, "data");
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   if (init) {
-    const r = await initDataDir(dir, { endpoint: endpointOverride ?? base });
+    const r = await initDataDir(dir, { endpoint: endpointOverride ?? base, store });
     if (r.code !== 0) {
       throw new Error(`tresord init failed (exit ${r.code}, signal ${r.signal}):\n${r.stderr}\n${r.stdout}`);
     }
   }
-  const handle = await serveDataDir({ parent, dir, port, base });
+  const handle = await serveDataDir({ parent, dir, port, base, serveArgs });
   return handle;
 }
 
-/** Spawn `serve` on an existing data dir. */
-export async function serveDataDir({ parent, dir, port, base }) {
+/** The server certificate of a TLS server in `parent` (made on first use). */
+export function serverTlsFiles(parent) {
+  const d = path.join(parent, "tls");
+  const cert = path.join(d, "server.crt");
+  const key = path.join(d, "server.key");
+  if (fs.existsSync(cert) && fs.existsSync(key)) return { cert, key };
+  const ca = runCA();
+  if (!ca) throw new Error("a TLS server needs the run's test CA (TRESOR_INTEROP_CA_DIR); run tests/interop/run.sh");
+  return makeServerCert(ca, d);
+}
+
+/**
+ * Spawn `serve` on an existing data dir. TLS when `base` is https:// (--tls-cert/--tls-key
+ * from `tlsFiles`, default parent/tls/server.{crt,key}, made by the run's CA).
+ */
+export async function serveDataDir({ parent, dir, port, base, serveArgs = [], tlsFiles }) {
+  const tls = base.startsWith("https:");
+  const args = ["serve", "--data", dir, "--listen", `127.0.0.1:${port}`];
+  if (tls) {
+    tlsFiles = tlsFiles ?? serverTlsFiles(parent);
+    args.push("--tls-cert", tlsFiles.cert, "--tls-key", tlsFiles.key);
+  }
+  args.push(...serveArgs);
   const logPath = path.join(parent, `tresord-${port}.log`);
   const logFd = fs.openSync(logPath, "a");
-  const proc = spawn(TRESORD, ["serve", "--data", dir, "--listen", `127.0.0.1:${port}`], {
+  const proc = spawn(TRESORD, args, {
     stdio: ["ignore", logFd, logFd],
   });
   fs.closeSync(logFd);
@@ -217,6 +334,10 @@ export async function serveDataDir({ parent, dir, port, base }) {
     dir,
     port,
     base,
+    tls,
+    tlsFiles,
+    serveArgs,
+    store: storeOf(dir),
     configPath: path.join(dir, "admin", "config"),
     logPath,
     proc,
@@ -253,7 +374,12 @@ export async function serveDataDir({ parent, dir, port, base }) {
         proc.kill("SIGKILL");
         await exitPromise;
       }
-      if (!KEEP) await fsp.rm(parent, { recursive: true, force: true });
+      if (!KEEP) {
+        await fsp.rm(parent, { recursive: true, force: true });
+        if (handle.store.kind === "pg" && /^tresor_i/.test(handle.store.dbname ?? "")) {
+          await psql(`DROP DATABASE IF EXISTS ${handle.store.dbname}`).catch(() => {});
+        }
+      }
     },
   };
 
@@ -267,7 +393,7 @@ export async function serveDataDir({ parent, dir, port, base }) {
       );
     }
     try {
-      const r = await rawGet(port, "/health", { timeoutMs: 1000 });
+      const r = await rawGet(port, "/health", { timeoutMs: 1000, tls });
       if (r.status === 200) break;
       lastErr = new Error(`/health answered ${r.status}: ${r.body.slice(0, 200)}`);
     } catch (e) {
@@ -323,28 +449,60 @@ export function provider(configPath) {
 
 /** Build a client of class Cls, then set its endpoint (spec 2.1: after construction). */
 export function makeClient(Cls, configPath, endpoint) {
-  const c = new Cls({ authenticationDetailsProvider: provider(configPath) }, clientConfiguration());
+  return makeClientWith(Cls, provider(configPath), endpoint);
+}
+
+/** The same with any authentication details provider (user keys, resource/instance principals). */
+export function makeClientWith(Cls, auth, endpoint) {
+  const c = new Cls({ authenticationDetailsProvider: auth }, clientConfiguration());
   c.endpoint = endpoint;
   return c;
 }
 
-export function clientsFor(srv) {
-  const cfg = readConfig(srv.configPath);
+/** Every client, authenticated by `auth`, against srv. */
+export function clientsWith(srv, auth, tenancy) {
   const base = srv.base;
   return {
-    cfg,
-    tenancy: cfg.tenancy,
-    vaults: makeClient(vault.VaultsClient, srv.configPath, base),
-    secrets: makeClient(secrets.SecretsClient, srv.configPath, base),
-    kmsVault: makeClient(keymanagement.KmsVaultClient, srv.configPath, base),
-    identity: makeClient(identity.IdentityClient, srv.configPath, base),
+    auth,
+    tenancy,
+    vaults: makeClientWith(vault.VaultsClient, auth, base),
+    secrets: makeClientWith(secrets.SecretsClient, auth, base),
+    kmsVault: makeClientWith(keymanagement.KmsVaultClient, auth, base),
+    identity: makeClientWith(identity.IdentityClient, auth, base),
     mgmt(v) {
-      return makeClient(keymanagement.KmsManagementClient, srv.configPath, v.managementEndpoint);
+      return makeClientWith(keymanagement.KmsManagementClient, auth, v.managementEndpoint);
     },
     crypto(v) {
-      return makeClient(keymanagement.KmsCryptoClient, srv.configPath, v.cryptoEndpoint);
+      return makeClientWith(keymanagement.KmsCryptoClient, auth, v.cryptoEndpoint);
     },
   };
+}
+
+export function clientsFor(srv) {
+  const cfg = readConfig(srv.configPath);
+  return { cfg, ...clientsWith(srv, provider(srv.configPath), cfg.tenancy) };
+}
+
+/**
+ * A request to tresor's own API (/tresor/v1/...) or any path, signed by the SDK's own
+ * DefaultRequestSigner with `auth`, sent with the global fetch (the SDK's transport).
+ * Returns { status, headers, text, json }.
+ */
+export async function signedFetch(auth, url, { method = "GET", body } = {}) {
+  const signer = new common.DefaultRequestSigner(auth);
+  const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+  const headers = new Headers({ "content-type": "application/json" });
+  const req = { method, uri: url, headers, body: text };
+  await signer.signHttpRequest(req);
+  const r = await fetch(url, { method, headers, body: text });
+  const t = await r.text();
+  let json;
+  try {
+    json = JSON.parse(t);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, headers: r.headers, text: t, json };
 }
 
 export { common, keymanagement, secrets, vault, identity };

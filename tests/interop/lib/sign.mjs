@@ -6,9 +6,7 @@
 
 import crypto from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
-
-import { readConfig } from "./server.mjs";
+import { MODE, readConfig, transport } from "./server.mjs";
 
 export const EMPTY_SHA256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 
@@ -122,14 +120,16 @@ export function signedHeaders({
 }
 
 /**
- * Send a raw HTTP/1.1 request to 127.0.0.1:port. `headers` are sent as given
- * (Content-Length is whatever the caller put there; the actual body is `body`).
- * Returns { status, headers, text, json }.
+ * Send a raw HTTP/1.1 request to 127.0.0.1:port (over TLS in TLS mode, or as opts.tls
+ * says). `headers` are sent as given (Content-Length is whatever the caller put there;
+ * the actual body is `body`). Returns { status, headers, text, json }.
  */
-export function rawRequest(port, { method, target, headers = {}, body }) {
+export function rawRequest(port, { method, target, headers = {}, body, tls = MODE.tls }) {
+  const { mod, opts } = transport(tls);
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const req = mod.request(
       {
+        ...opts,
         host: "127.0.0.1",
         port,
         method,
@@ -167,7 +167,7 @@ export async function signedRequest(port, opts) {
   const host = opts.host ?? `127.0.0.1:${port}`;
   const { headers, signingString: ss } = signedHeaders({ ...opts, host });
   const sendBody = opts.sendBody !== undefined ? opts.sendBody : opts.body;
-  const res = await rawRequest(port, { method: opts.method.toUpperCase(), target: opts.target, headers, body: sendBody });
+  const res = await rawRequest(port, { method: opts.method.toUpperCase(), target: opts.target, headers, body: sendBody, tls: opts.tls });
   res.requestHeaders = headers;
   res.signingString = ss;
   return res;

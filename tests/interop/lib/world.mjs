@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 
-import { clientsFor, common, NO_RETRY, sdkRetries, sleep, startServer } from "./server.mjs";
+import { clientsFor, common, NO_RETRY, sdkRetries, signedFetch, sleep, startServer } from "./server.mjs";
 
 export const b64 = (s) => Buffer.from(s, "utf8").toString("base64");
 export const unb64 = (s) => Buffer.from(s, "base64").toString("utf8");
@@ -79,12 +79,41 @@ export async function waitFor(get, pred, { timeoutMs = 15000, intervalMs = 100, 
   }
 }
 
-/** Start tresord and build the SDK clients. */
-export async function startWorld(tag) {
-  const srv = await startServer({ tag });
+/** Start tresord and build the SDK clients. opts as for startServer (serveArgs, tls, store). */
+export async function startWorld(tag, opts = {}) {
+  const srv = await startServer({ tag, ...opts });
   const c = clientsFor(srv);
   return { srv, ...c };
 }
+
+/**
+ * tresor's own API as the world's administrator (or `auth`): method, path under the base
+ * URL, optional JSON body. Returns { status, headers, text, json }.
+ */
+export async function tresorApi(w, method, pathname, body, { auth = w.auth } = {}) {
+  return signedFetch(auth, w.srv.base + pathname, { method, body });
+}
+
+/** Like tresorApi, asserting 200 and returning the JSON body. */
+export async function tresorOk(w, method, pathname, body, opts) {
+  const r = await tresorApi(w, method, pathname, body, opts);
+  assert.equal(r.status, 200, `${method} ${pathname}: ${r.status} ${r.text.slice(0, 500)}`);
+  return r.json;
+}
+
+/** Test clock (serve --enable-test-clock): move the server's clock to real time + seconds. */
+export async function setClockOffset(w, offsetSeconds) {
+  const j = await tresorOk(w, "PUT", "/tresor/v1/testing/clock", { offsetSeconds });
+  assert.equal(j.offsetSeconds, offsetSeconds, JSON.stringify(j));
+  return j;
+}
+
+/** Test clock: run the reaper and the rotation scheduler now. */
+export async function runMaintenance(w) {
+  return tresorOk(w, "POST", "/tresor/v1/testing/maintenance");
+}
+
+export const DAY = 86400;
 
 /** Stop with SIGTERM, assert exit 0, clean up. */
 export async function stopWorld(w) {

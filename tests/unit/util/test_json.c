@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "util/error.h"
+#include "util/buf.h"
 #include "util/json.h"
 
 static const struct tr_json_limits lim = { 4096, 4, 3, 5 };
@@ -88,6 +89,42 @@ test_limits(void **state)
 	assert_int_equal(parse(big), TRESOR_ETOOBIG);
 }
 
+/* The fast serialiser writes exactly what jansson's does. */
+static void
+test_dump_buf_matches_jansson(void **state)
+{
+	static const char *const docs[] = {
+		"{}",
+		"[]",
+		"{\"a\":\"plain\",\"b\":[1,-2,3000000000000,true,false,null]}",
+		"{\"esc\":\"q\\\" b\\\\ n\\n r\\r t\\t b\\b f\\f "
+		    "c\\u0001\\u001f / \\u007f\"}",
+		"{\"utf8\":\"\\u00e9\\u4e2d\\ud83d\\ude00\",\"nul\":\"a\\u0000b\"}",
+		"{\"real\":1.5,\"int_real\":2.0,\"exp\":1e300,\"neg\":-0.25}",
+		"{\"deep\":{\"x\":[{\"y\":[[],{}]}],\"z\":\"\"}}",
+	};
+	struct tr_buf b;
+	size_t i;
+	json_t *v;
+	char *want;
+
+	(void)state;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		v = json_loads(docs[i], JSON_ALLOW_NUL, NULL);
+		assert_non_null(v);
+		want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		assert_non_null(want);
+		tr_buf_init(&b, 1 << 20);
+		assert_int_equal(tr_json_dump_buf(&b, v, i % 2 == 0), 0);
+		assert_string_equal(b.ptr, want);
+		assert_int_equal(b.len, strlen(want));
+		/* exact mode reserves once: no room to spare was needed */
+		tr_buf_dispose(&b);
+		free(want);
+		json_decref(v);
+	}
+}
+
 int
 main(void)
 {
@@ -97,6 +134,7 @@ main(void)
 		cmocka_unit_test(test_rejects_duplicate_keys),
 		cmocka_unit_test(test_rejects_nul_and_bad_utf8),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_dump_buf_matches_jansson),
 	};
 
 	tr_json_init();
