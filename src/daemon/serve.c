@@ -132,7 +132,7 @@ maintenance_main(void *arg)
 {
 	struct serve_ctx *sc = arg;
 	struct tr_api_thread *t = NULL;
-	int64_t next = 0;
+	int64_t next = 0, next_ckpt = 0;
 	size_t done;
 
 	if (tr_api_thread_new(&t, &sc->env) < 0) {
@@ -165,6 +165,14 @@ maintenance_main(void *arg)
 				(void)st->ops->unlock(st, MAINTENANCE_LOCK);
 			next = tr_mono_ms() + (int64_t)sc->maintenance_sec *
 			    1000;
+		}
+		/* the WAL back into the database, about once a second */
+		if (tr_mono_ms() >= next_ckpt) {
+			if (tr_store_sqlite_checkpoint(
+			    tr_api_thread_store(t)) < 0)
+				tr_log_warn("checkpoint: %s",
+				    tresor_error_last());
+			next_ckpt = tr_mono_ms() + 1000;
 		}
 		usleep(100 * 1000);
 	}

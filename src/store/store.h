@@ -382,6 +382,14 @@ struct tr_sqlite_wal;
 int tr_store_sqlite_wal_new(struct tr_sqlite_wal **out, const char *db_path);
 void tr_store_sqlite_wal_free(struct tr_sqlite_wal *w);
 int tr_store_sqlite_wal_sync(void *wal);
+/*
+ * Copy the WAL back into the database (a passive checkpoint; SQLite
+ * syncs both files).  Group-commit connections leave this to one
+ * thread, off the event loops.  0 for other backends.
+ */
+int tr_store_sqlite_checkpoint(struct tr_store *st);
+/* The handle a wrapper (the read cache) wraps; NULL for a backend. */
+struct tr_store *tr_store_inner(struct tr_store *st);
 
 /*
  * Read cache.  A bus carries the changes committed in this process (and,

@@ -911,6 +911,14 @@ tr_store_cache_wrap(struct tr_store **out, struct tr_store *inner,
 	return 0;
 }
 
+struct tr_store *
+tr_store_inner(struct tr_store *st)
+{
+	if (st != NULL && st->ops == &cache_ops)
+		return ((struct cache_store *)st)->inner;
+	return NULL;
+}
+
 void
 tr_store_cache_stats(struct tr_store *st, struct tr_store_cache_stats *out)
 {

@@ -1255,8 +1255,14 @@ tr_store_sqlite_open(struct tr_store **out, const char *path, bool create)
 	sqlite3_busy_timeout(s->db, 10000);
 	if ((rc = exec_sql(s, "PRAGMA journal_mode = WAL",
 	    "opening the database")) < 0 ||
+	    /*
+	     * Group commit: no fsync at COMMIT, and no checkpoint in the
+	     * committing thread (an event loop) either: the maintenance
+	     * thread checkpoints (tr_store_sqlite_checkpoint).
+	     */
 	    (rc = exec_sql(s, atomic_load(&group_commit) ?
-	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;" :
+	    "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; "
+	    "PRAGMA foreign_keys = ON;" :
 	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
 	    "opening the database")) < 0 ||
 	    (rc = exec_sql(s, "PRAGMA secure_delete = ON; "
@@ -1335,6 +1341,28 @@ void
 tr_store_sqlite_group_commit(bool on)
 {
 	atomic_store(&group_commit, on);
+}
+
+int
+tr_store_sqlite_checkpoint(struct tr_store *st)
+{
+	struct sqlite_store *s;
+	int src, log = 0, done = 0;
+
+	while (st != NULL && st->ops != &sqlite_ops) {
+		/* a cache in front: the handle behind it */
+		st = tr_store_inner(st);
+	}
+	if (st == NULL)
+		return 0;
+	s = (struct sqlite_store *)st;
+	if (s->in_read)
+		sq_read_end(st);
+	src = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &log, &done);
+	if (src != SQLITE_OK && src != SQLITE_BUSY)
+		return db_error(s, src, "checkpoint");
+	return 0;
 }
 
 struct tr_sqlite_wal {

@@ -24,9 +24,18 @@
 #define MAX_SUBSCRIBERS 128
 #define FAIL_RING 32
 
+struct tr_durable;
+
 struct source {
+	struct tr_durable *owner;
 	int (*sync)(void *payload);
 	void *payload;
+	/* sources after the first sync on a thread of their own, so that
+	 * a round takes as long as the slowest source, not their sum */
+	pthread_t thread;
+	bool has_thread;
+	uint64_t round_seen;
+	int result;
 };
 
 struct subscriber {
@@ -53,7 +62,71 @@ struct tr_durable {
 	size_t nsources, nsubs;
 	struct source sources[MAX_SOURCES];
 	struct subscriber subs[MAX_SUBSCRIBERS];
+	/* the helpers of a round */
+	pthread_mutex_t hlock;
+	pthread_cond_t hgo, hdone;
+	uint64_t hround;		/* rounds started */
+	size_t hfinished;		/* helpers done with `round` */
+	bool hstop;
 };
+
+static void *
+helper_main(void *arg)
+{
+	struct source *src = arg;
+	struct tr_durable *d = src->owner;
+	int r;
+
+	pthread_mutex_lock(&d->hlock);
+	for (;;) {
+		while (!d->hstop && d->hround == src->round_seen)
+			pthread_cond_wait(&d->hgo, &d->hlock);
+		if (d->hround == src->round_seen)
+			break;		/* stopping, no round pending */
+		src->round_seen = d->hround;
+		pthread_mutex_unlock(&d->hlock);
+		r = src->sync(src->payload);
+		pthread_mutex_lock(&d->hlock);
+		src->result = r;
+		d->hfinished++;
+		pthread_cond_broadcast(&d->hdone);
+	}
+	pthread_mutex_unlock(&d->hlock);
+	return NULL;
+}
+
+/* One round: every source, the helpers' in parallel with the first. */
+static bool
+run_sources(struct tr_durable *d)
+{
+	size_t i, nhelpers = 0;
+	bool ok = true;
+
+	pthread_mutex_lock(&d->hlock);
+	for (i = 1; i < d->nsources; i++)
+		if (d->sources[i].has_thread)
+			nhelpers++;
+	d->hround++;
+	d->hfinished = 0;
+	pthread_cond_broadcast(&d->hgo);
+	pthread_mutex_unlock(&d->hlock);
+
+	if (d->nsources > 0 && d->sources[0].sync(d->sources[0].payload) < 0)
+		ok = false;
+	for (i = 1; i < d->nsources; i++)
+		if (!d->sources[i].has_thread &&
+		    d->sources[i].sync(d->sources[i].payload) < 0)
+			ok = false;
+
+	pthread_mutex_lock(&d->hlock);
+	while (d->hfinished < nhelpers)
+		pthread_cond_wait(&d->hdone, &d->hlock);
+	for (i = 1; i < d->nsources; i++)
+		if (d->sources[i].has_thread && d->sources[i].result < 0)
+			ok = false;
+	pthread_mutex_unlock(&d->hlock);
+	return ok;
+}
 
 static void *
 syncer_main(void *arg)
@@ -77,10 +150,7 @@ syncer_main(void *arg)
 		prev = atomic_load(&d->done);
 		pthread_mutex_unlock(&d->lock);
 
-		ok = true;
-		for (i = 0; i < d->nsources; i++)
-			if (d->sources[i].sync(d->sources[i].payload) < 0)
-				ok = false;
+		ok = run_sources(d);
 
 		pthread_mutex_lock(&d->lock);
 		if (!ok) {
@@ -119,6 +189,9 @@ tr_durable_new(struct tr_durable **out)
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->work, NULL);
 	pthread_cond_init(&d->round, NULL);
+	pthread_mutex_init(&d->hlock, NULL);
+	pthread_cond_init(&d->hgo, NULL);
+	pthread_cond_init(&d->hdone, NULL);
 	if (pthread_create(&d->thread, NULL, syncer_main, d) != 0) {
 		pthread_cond_destroy(&d->round);
 		pthread_cond_destroy(&d->work);
@@ -133,6 +206,8 @@ tr_durable_new(struct tr_durable **out)
 void
 tr_durable_free(struct tr_durable *d)
 {
+	size_t i;
+
 	if (d == NULL)
 		return;
 	pthread_mutex_lock(&d->lock);
@@ -140,6 +215,16 @@ tr_durable_free(struct tr_durable *d)
 	pthread_cond_signal(&d->work);
 	pthread_mutex_unlock(&d->lock);
 	pthread_join(d->thread, NULL);
+	pthread_mutex_lock(&d->hlock);
+	d->hstop = true;
+	pthread_cond_broadcast(&d->hgo);
+	pthread_mutex_unlock(&d->hlock);
+	for (i = 1; i < d->nsources; i++)
+		if (d->sources[i].has_thread)
+			pthread_join(d->sources[i].thread, NULL);
+	pthread_cond_destroy(&d->hdone);
+	pthread_cond_destroy(&d->hgo);
+	pthread_mutex_destroy(&d->hlock);
 	pthread_cond_destroy(&d->round);
 	pthread_cond_destroy(&d->work);
 	pthread_mutex_destroy(&d->lock);
@@ -156,8 +241,18 @@ tr_durable_add_source(struct tr_durable *d, int (*sync)(void *payload),
 	if (d->nsources == MAX_SOURCES) {
 		rc = tr_error_set(TRESOR_ELIMIT, "too many sync sources");
 	} else {
-		d->sources[d->nsources].sync = sync;
-		d->sources[d->nsources].payload = payload;
+		struct source *src = &d->sources[d->nsources];
+
+		src->owner = d;
+		src->sync = sync;
+		src->payload = payload;
+		pthread_mutex_lock(&d->hlock);
+		src->round_seen = d->hround;
+		pthread_mutex_unlock(&d->hlock);
+		/* the first runs on the syncer; the others beside it */
+		if (d->nsources > 0 && pthread_create(&src->thread, NULL,
+		    helper_main, src) == 0)
+			src->has_thread = true;
 		d->nsources++;
 	}
 	pthread_mutex_unlock(&d->lock);
