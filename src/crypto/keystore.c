@@ -52,10 +52,11 @@ struct cache_entry {
 };
 
 struct tr_keystore {
-	struct tr_secret *root;		/* the root key; NULL when in a token */
+	struct tr_secret *root;		/* the root key, or NULL */
 	bool root_in_token;
-	unsigned char mac_sealed[MAC_SEALED_LEN]; /* root in token: marker's */
-	struct tr_secret *mac_key;	/* root in token: unsealed at attach */
+	/* root key in a token: the marker's sealed MAC key, then unsealed */
+	unsigned char mac_sealed[MAC_SEALED_LEN];
+	struct tr_secret *mac_key;
 	struct tr_p11 *p11;		/* attached token (owned), or NULL */
 	pthread_mutex_t lock;
 	struct cache_entry *buckets[CACHE_BUCKETS];
@@ -411,8 +412,8 @@ static int
 token_code(int rc, const char *id)
 {
 	if (rc == TRESOR_ENOTFOUND)
-		return tr_error_set(TRESOR_EINTERNAL, "key version %s is not in "
-		    "the PKCS#11 token (another token, or the object was "
+		return tr_error_set(TRESOR_EINTERNAL, "key version %s is not "
+		    "in the PKCS#11 token (another token, or the object was "
 		    "removed)", id);
 	return rc;
 }
@@ -803,8 +804,8 @@ tr_keystore_generate_hsm(struct tr_keystore *ks, const char *version_id,
 	if (!tr_key_shape_valid(shape))
 		return tr_error_set(TRESOR_EINVAL, "unsupported key shape");
 	if (ks->p11 == NULL)
-		return tr_error_set(TRESOR_EUNAVAIL, "protection mode HSM needs "
-		    "a PKCS#11 token, and none is attached");
+		return tr_error_set(TRESOR_EUNAVAIL, "protection mode HSM "
+		    "needs a PKCS#11 token, and none is attached");
 	ref = tr_malloc(n);
 	if (ref == NULL)
 		return tr_error_set(TRESOR_ENOMEM, "out of memory");
@@ -828,8 +829,8 @@ tr_keystore_destroy(struct tr_keystore *ks, const struct tr_keyref *key)
 	if (!ref_is(key, TR_KEY_HSM_REF))
 		return 0;
 	if (ks->p11 == NULL)
-		return tr_error_set(TRESOR_EUNAVAIL, "key version %s is held in "
-		    "a PKCS#11 token and no token is attached: its token "
+		return tr_error_set(TRESOR_EUNAVAIL, "key version %s is held "
+		    "in a PKCS#11 token and no token is attached: its token "
 		    "objects (label %s) remain", key->version_id,
 		    key->version_id);
 	rc = tr_p11_destroy(ks->p11, key->version_id);

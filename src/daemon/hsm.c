@@ -63,8 +63,8 @@ tr_daemon_hsm_option(struct tr_hsm_opts *o, int opt, const char *arg)
 	case TR_OPT_PKCS11_SLOT:
 	case TR_OPT_PKCS11_TOKEN_LABEL:
 		if (o->token[0] != '\0')
-			return tr_error_set(TRESOR_EINVAL, "name the token once:"
-			    " --pkcs11-token-label or --pkcs11-slot");
+			return tr_error_set(TRESOR_EINVAL, "name the token "
+			    "once: --pkcs11-token-label or --pkcs11-slot");
 		len = strlen(arg);
 		if (opt == TR_OPT_PKCS11_TOKEN_LABEL) {
 			if (len == 0 || len > TOKEN_LABEL_MAX)
@@ -264,8 +264,8 @@ read_conf(const char *path, struct tr_hsm_opts *o, bool *found)
 			continue;
 		sp = memchr(p, ' ', (size_t)(nl - p));
 		if (sp == NULL) {
-			rc = tr_error_set(TRESOR_EINVAL, "%s line %zu: expected "
-			    "\"setting value\"", path, lineno);
+			rc = tr_error_set(TRESOR_EINVAL, "%s line %zu: "
+			    "expected \"setting value\"", path, lineno);
 			goto out;
 		}
 		if ((rc = conf_field(o, path, lineno, p, (size_t)(sp - p),

@@ -37,29 +37,27 @@ struct tr_hsm_opts {
 };
 
 /* The usage lines of the options, for init (with root) and serve. */
-#define TR_HSM_USAGE							\
-	"  --pkcs11-module PATH        PKCS#11 module of the token that "	\
-	"holds\n"								\
-	"                              protectionMode HSM keys (e.g.\n"	\
-	"                              /usr/lib/softhsm/libsofthsm2.so)\n"	\
-	"  --pkcs11-token-label LABEL  the token, by label (or:)\n"		\
-	"  --pkcs11-slot N             the token, by slot ID\n"		\
-	"  --pkcs11-pin-file FILE      the user PIN, alone in a file of "	\
+#define TR_HSM_USAGE \
+	"  --pkcs11-module PATH        PKCS#11 module of the token of " \
+	"protectionMode\n" \
+	"                              HSM keys, e.g. " \
+	"/usr/lib/softhsm/libsofthsm2.so\n" \
+	"  --pkcs11-token-label LABEL  the token, by label (or:)\n" \
+	"  --pkcs11-slot N             the token, by slot ID\n" \
+	"  --pkcs11-pin-file FILE      the user PIN, alone in a file of " \
 	"mode 0600\n"
-#define TR_HSM_INIT_USAGE						\
-	TR_HSM_USAGE							\
-	"  --root-key-in-token         generate the root key inside the "	\
-	"token\n"								\
-	"                              (label " TR_ROOT_TOKEN_LABEL "); DIR/"	\
-	"root.key is\n"								\
-	"                              then only a marker.  The token "	\
-	"options go\n"								\
-	"                              to DIR/pkcs11.conf, which serve "	\
-	"reads\n"
-#define TR_HSM_SERVE_USAGE						\
-	TR_HSM_USAGE							\
-	"                              (default: DIR/pkcs11.conf, written "	\
-	"by init)\n"
+#define TR_HSM_INIT_USAGE \
+	TR_HSM_USAGE \
+	"  --root-key-in-token         generate the root key in the " \
+	"token (label\n" \
+	"                              " TR_ROOT_TOKEN_LABEL "); " \
+	"DIR/root.key is then a marker\n" \
+	"  The token options are recorded in DIR/pkcs11.conf, which " \
+	"serve reads.\n"
+#define TR_HSM_SERVE_USAGE \
+	TR_HSM_USAGE \
+	"  (the token options default to DIR/pkcs11.conf, written by " \
+	"init)\n"
 
 /*
  * Record option `opt` (one of the TR_OPT_* codes) with argument `arg`.

@@ -267,7 +267,8 @@ tr_daemon_init(int argc, char **argv)
 		case TR_OPT_PKCS11_PIN_FILE:
 		case TR_OPT_ROOT_KEY_IN_TOKEN:
 			if (tr_daemon_hsm_option(&hsm, c, optarg) < 0)
-				return tr_daemon_fail("%s", tresor_error_last());
+				return tr_daemon_fail("%s",
+				    tresor_error_last());
 			break;
 		case 'h':
 			init_usage(stdout);

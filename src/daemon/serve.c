@@ -684,7 +684,8 @@ tr_daemon_serve(int argc, char **argv)
 		case TR_OPT_PKCS11_TOKEN_LABEL:
 		case TR_OPT_PKCS11_PIN_FILE:
 			if (tr_daemon_hsm_option(&hsm, c, optarg) < 0)
-				return tr_daemon_fail("%s", tresor_error_last());
+				return tr_daemon_fail("%s",
+				    tresor_error_last());
 			break;
 		case 'h':
 			serve_usage(stdout);
@@ -733,8 +734,6 @@ tr_daemon_serve(int argc, char **argv)
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
 	}
-	(void)snprintf(sc.db_path, sizeof(sc.db_path), "%s/%s", dir,
-	    TR_DB_FILE);
 	/*
 	 * Open once here: migrations run and a bad store fails early.  A
 	 * SQLite file is checked page by page when the last run did not

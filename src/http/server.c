@@ -91,6 +91,7 @@ struct worker {
 	atomic_int wake_pending;
 	int durable_sub;
 	h2o_linklist_t parked;		/* struct pending, by ticket */
+	bool disposed;			/* its h2o context is gone */
 	pthread_mutex_t done_lock;	/* jobs back from the pool */
 	struct job *done;
 };
@@ -817,6 +818,17 @@ worker_main(void *arg)
 	if (srv->cfg->offload_threads == 0)
 		srv->cfg->thread_fini(w->state);
 	w->state = NULL;
+	/*
+	 * The context goes on the thread that ran it (h2o keeps state of
+	 * the loop's thread); a thread that could not drain (a client stuck
+	 * mid-write past the grace period) keeps it: h2o may not dispose
+	 * one with live connections.  Our wake queue stays: the handler
+	 * pool may still post to it until it stops.
+	 */
+	if (w->conns == NULL && !has_connections(w)) {
+		h2o_context_dispose(&w->ctx);
+		w->disposed = true;
+	}
 	return NULL;
 }
 
@@ -983,14 +995,7 @@ out:
 	for (i = 0; i < cfg->threads && i < MAX_THREADS; i++) {
 		if (srv.workers[i] == NULL)
 			continue;
-		/* a thread that could not drain (a client stuck mid-write
-		 * past the grace period) keeps its context: h2o may not
-		 * dispose one with live connections */
-		if (srv.workers[i]->loop != NULL &&
-		    srv.workers[i]->conns == NULL &&
-		    !has_connections(srv.workers[i]))
-			h2o_context_dispose(&srv.workers[i]->ctx);
-		else if (srv.workers[i]->fd >= 0)
+		if (!srv.workers[i]->disposed && srv.workers[i]->fd >= 0)
 			close(srv.workers[i]->fd);
 		if (srv.workers[i]->own_ctx != NULL)
 			SSL_CTX_free(srv.workers[i]->own_ctx);

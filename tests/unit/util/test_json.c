@@ -97,8 +97,8 @@ test_dump_buf_matches_jansson(void **state)
 		"{}",
 		"[]",
 		"{\"a\":\"plain\",\"b\":[1,-2,3000000000000,true,false,null]}",
-		"{\"esc\":\"q\\\" b\\\\ n\\n r\\r t\\t b\\b f\\f "
-		    "c\\u0001\\u001f / \\u007f\"}",
+		("{\"esc\":\"q\\\" b\\\\ n\\n r\\r t\\t b\\b f\\f "
+		    "c\\u0001\\u001f / \\u007f\"}"),
 		"{\"utf8\":\"\\u00e9\\u4e2d\\ud83d\\ude00\",\"nul\":\"a\\u0000b\"}",
 		"{\"real\":1.5,\"int_real\":2.0,\"exp\":1e300,\"neg\":-0.25}",
 		"{\"deep\":{\"x\":[{\"y\":[[],{}]}],\"z\":\"\"}}",
