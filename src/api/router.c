@@ -240,6 +240,20 @@ static const struct route routes[] = {
 static void
 health(struct tr_api_ctx *c)
 {
+	char *v = NULL;
+	int rc;
+
+	/*
+	 * Healthy means able to serve: the store answers (a load balancer
+	 * then stops sending to a node whose database is unreachable).
+	 */
+	rc = c->st->ops->setting_get(c->st, &v, "iam_generation");
+	tr_free(v);
+	if (rc < 0 && rc != TRESOR_ENOTFOUND) {
+		tr_api_send_json(c, 503, json_pack("{s:s, s:s}", "status",
+		    "unavailable", "reason", tresor_error_last()));
+		return;
+	}
 	tr_api_send_json(c, 200, json_pack("{s:s}", "status", "ok"));
 }
 
@@ -793,10 +807,17 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 		goto out;
 	}
 	set_base_url(&c);
-	/* a read sees one snapshot and takes SQLite's lock once */
-	if (method_is(req, "GET") && t->store->ops->read_begin != NULL &&
-	    t->store->ops->read_begin(t->store) == 0)
-		in_read = true;
+	/*
+	 * A read sees one snapshot and takes SQLite's lock once; a request
+	 * that may write reads what is committed, never the cache.
+	 */
+	if (method_is(req, "GET")) {
+		if (t->store->ops->read_begin != NULL &&
+		    t->store->ops->read_begin(t->store) == 0)
+			in_read = true;
+	} else {
+		tr_store_cache_bypass(t->store, true);
+	}
 	if (!match->public) {
 		rc = tr_auth_request(t->auth, t->store, req, &c.principal);
 		if (rc == TRESOR_EAUTH) {
@@ -845,6 +866,7 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 out:
 	if (in_read)
 		t->store->ops->read_end(t->store);
+	tr_store_cache_bypass(t->store, false);
 	if (match == NULL || !match->public)
 		audit_response(&c, in_read);
 	meter(&c);

@@ -140,6 +140,8 @@ maintenance_main(void *arg)
 		    tresor_error_last());
 		return NULL;
 	}
+	/* jobs decide on what is committed, never on the cache */
+	tr_store_cache_bypass(tr_api_thread_store(t), true);
 	while (!stop_flag) {
 		if (tr_mono_ms() >= next) {
 			struct tr_store *st = tr_api_thread_store(t);

@@ -411,6 +411,13 @@ void tr_store_bus_publish(struct tr_store_bus *b, const char *payload);
 int tr_store_cache_wrap(struct tr_store **out, struct tr_store *inner,
     struct tr_store_bus *bus, bool announce_writes, int64_t ttl_ms);
 
+/*
+ * While `on`, the cache's reads go to the database and fill nothing: for
+ * requests that write, which must decide on what is committed (a row
+ * and its versions read from one place).  No-op on other handles.
+ */
+void tr_store_cache_bypass(struct tr_store *st, bool on);
+
 struct tr_store_cache_stats {
 	uint64_t hits, misses, evictions, flushes;
 	size_t entries;

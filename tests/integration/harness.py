@@ -6,6 +6,12 @@ and a scripted fault-injecting proxy.
 The binaries come from the environment (TRESOR, TRESORD), set by
 tests/integration/meson.build.  Nothing here needs network access beyond
 127.0.0.1.
+
+With TRESOR_TEST_STORE=pg the store is PostgreSQL instead of SQLite:
+every Server gets a fresh database in the cluster that tests/pg/pg.sh
+run started (TRESOR_TEST_PG, a libpq connection string), `tresord init
+--store` puts the tenancy there and `tresord serve` finds it through
+DIR/store.url.
 """
 
 import base64
@@ -23,6 +29,9 @@ import unittest
 
 TRESOR = os.environ.get("TRESOR", "build/tresor")
 TRESORD = os.environ.get("TRESORD", "build/tresord")
+
+# "pg": PostgreSQL from tests/pg/pg.sh run; anything else: SQLite
+STORE = os.environ.get("TRESOR_TEST_STORE", "sqlite")
 
 # A value planted as secret content; it must never show up in a log, an
 # error message or any output other than an explicit --decode.
@@ -57,6 +66,31 @@ def wait_health(port, timeout=30):
     return False
 
 
+_pg_databases = 0
+
+
+def pg_database():
+    """A fresh, empty database in the test cluster; its connection
+    string (libpq key=value words, no password)."""
+    global _pg_databases
+    conninfo = os.environ.get("TRESOR_TEST_PG")
+    if not conninfo:
+        raise RuntimeError("TRESOR_TEST_STORE=pg needs TRESOR_TEST_PG: run "
+                           "the test under tests/pg/pg.sh run")
+    _pg_databases += 1
+    name = "tresor_it_%d_%d" % (os.getpid(), _pg_databases)
+    psql = os.path.join(os.environ.get("TRESOR_TEST_PG_BIN", ""), "psql")
+    if not os.access(psql, os.X_OK):
+        psql = shutil.which("psql")
+    if psql is None:
+        raise RuntimeError("psql not found")
+    subprocess.run([psql, conninfo, "-v", "ON_ERROR_STOP=1", "-qc",
+                    "CREATE DATABASE " + name], check=True,
+                   capture_output=True)
+    words = [w for w in conninfo.split() if not w.startswith("dbname=")]
+    return " ".join(words + ["dbname=" + name])
+
+
 class Server:
     """tresord init + serve in a temporary directory."""
 
@@ -67,8 +101,21 @@ class Server:
         self.endpoint = "http://127.0.0.1:%d" % self.port
         self.proc = None
         self.log = os.path.join(tmp, "tresord.log")
-        subprocess.run([TRESORD, "init", "--data", self.data, "--endpoint",
-                        self.endpoint], check=True, capture_output=True)
+        self.store = pg_database() if STORE == "pg" else None
+        init = [TRESORD, "init", "--data", self.data, "--endpoint",
+                self.endpoint]
+        if self.store is not None:
+            init += ["--store", self.store]
+        p = subprocess.run(init, capture_output=True)
+        if p.returncode != 0:
+            raise RuntimeError("tresord init failed (%d): %s" %
+                               (p.returncode,
+                                p.stderr.decode(errors="replace")))
+        if self.store is not None and (
+                not os.path.exists(os.path.join(self.data, "store.url")) or
+                os.path.exists(os.path.join(self.data, "tresor.db"))):
+            raise RuntimeError("tresord init --store left no store.url "
+                               "or made a SQLite file in " + self.data)
         self.config = os.path.join(self.data, "admin", "config")
         self.tenancy = self.value("tenancy")
         self.user = self.value("user")
@@ -86,8 +133,14 @@ class Server:
             [TRESORD, "serve", "--data", self.data, "--listen",
              "127.0.0.1:%d" % self.port], stdout=out, stderr=out)
         out.close()
-        if not wait_health(self.port):
-            raise RuntimeError("tresord did not start: see " + self.log)
+        deadline = time.time() + 30
+        while not wait_health(self.port, timeout=0.5):
+            if self.proc.poll() is not None or time.time() > deadline:
+                with open(self.log, errors="replace") as f:
+                    tail = f.read()[-2000:]
+                raise RuntimeError("tresord did not start (exit %s); its "
+                                   "log %s ends:\n%s" % (self.proc.poll(),
+                                                         self.log, tail))
 
     def stop(self):
         if self.proc is not None:

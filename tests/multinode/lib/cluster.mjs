@@ -28,6 +28,21 @@ export { common, keymanagement, secrets, vault };
 process.env.OCI_SDK_DEFAULT_CIRCUITBREAKER_ENABLED = "false";
 export const NO_RETRY = common.NoRetryConfigurationDetails;
 
+// The SDK calls the global fetch and, when it throws, keeps only its code
+// and message: "fetch failed" with no code.  Lift the cause's code (for
+// instance ECONNREFUSED: the request never reached a server) into view.
+{
+  const origFetch = globalThis.fetch;
+  globalThis.fetch = async (...args) => {
+    try {
+      return await origFetch(...args);
+    } catch (e) {
+      if (e && !e.code && e.cause?.code) e.code = e.cause.code;
+      throw e;
+    }
+  };
+}
+
 // The SDK warns on every failed call; our loop records them instead.
 {
   const origWarn = console.warn.bind(console);
