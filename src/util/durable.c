@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/alloc.h"
 #include "util/durable.h"
@@ -58,7 +59,10 @@ struct tr_durable {
 	struct fail_range fails[FAIL_RING];
 	uint64_t oldest_known;		/* fails before this are forgotten */
 	bool stop;
-	bool waiting;			/* the syncer sleeps on `work` */
+	atomic_bool waiting;		/* the syncer sleeps on `work` */
+	/* figures for the log at the end */
+	uint64_t rounds;
+	int64_t round_us_total, round_us_max;
 	size_t nsources, nsubs;
 	struct source sources[MAX_SOURCES];
 	struct subscriber subs[MAX_SUBSCRIBERS];
@@ -69,6 +73,15 @@ struct tr_durable {
 	size_t hfinished;		/* helpers done with `round` */
 	bool hstop;
 };
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static void *
 helper_main(void *arg)
@@ -134,23 +147,33 @@ syncer_main(void *arg)
 	struct tr_durable *d = arg;
 	uint64_t target, prev;
 	size_t i;
+	int64_t t0;
 	bool ok;
 
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
-		while (!d->stop && atomic_load(&d->taken) ==
-		    atomic_load(&d->done)) {
-			d->waiting = true;
+		/*
+		 * Say we sleep, then look again: a ticket taker increments
+		 * `taken` and then reads `waiting` (both sequentially
+		 * consistent), so one of us sees the other.
+		 */
+		for (;;) {
+			atomic_store(&d->waiting, true);
+			if (d->stop || atomic_load(&d->taken) !=
+			    atomic_load(&d->done))
+				break;
 			pthread_cond_wait(&d->work, &d->lock);
-			d->waiting = false;
 		}
+		atomic_store(&d->waiting, false);
 		if (d->stop && atomic_load(&d->taken) == atomic_load(&d->done))
 			break;
 		target = atomic_load(&d->taken);
 		prev = atomic_load(&d->done);
 		pthread_mutex_unlock(&d->lock);
 
+		t0 = mono_us();
 		ok = run_sources(d);
+		t0 = mono_us() - t0;
 
 		pthread_mutex_lock(&d->lock);
 		if (!ok) {
@@ -167,6 +190,10 @@ syncer_main(void *arg)
 			    target - prev == 1 ? "" : "s");
 		}
 		atomic_store(&d->done, target);
+		d->rounds++;
+		d->round_us_total += t0;
+		if (t0 > d->round_us_max)
+			d->round_us_max = t0;
 		pthread_cond_broadcast(&d->round);
 		/* under the lock, so that unsubscribe can be trusted */
 		for (i = 0; i < d->nsubs; i++)
@@ -215,6 +242,14 @@ tr_durable_free(struct tr_durable *d)
 	pthread_cond_signal(&d->work);
 	pthread_mutex_unlock(&d->lock);
 	pthread_join(d->thread, NULL);
+	if (d->rounds > 0)
+		tr_log_info("group commit: %llu requests made durable in %llu "
+		    "rounds (%.1f a round), %.2f ms a round on average, %.2f "
+		    "ms at most", (unsigned long long)atomic_load(&d->taken),
+		    (unsigned long long)d->rounds,
+		    (double)atomic_load(&d->taken) / (double)d->rounds,
+		    (double)d->round_us_total / 1000.0 / (double)d->rounds,
+		    (double)d->round_us_max / 1000.0);
 	pthread_mutex_lock(&d->hlock);
 	d->hstop = true;
 	pthread_cond_broadcast(&d->hgo);
@@ -302,10 +337,11 @@ tr_durable_ticket(struct tr_durable *d)
 	 * Wake the syncer only when it sleeps; a running round is followed
 	 * by another as long as taken != done.
 	 */
-	pthread_mutex_lock(&d->lock);
-	if (d->waiting)
+	if (atomic_load(&d->waiting)) {
+		pthread_mutex_lock(&d->lock);
 		pthread_cond_signal(&d->work);
-	pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->lock);
+	}
 	return t;
 }
 
