@@ -22,6 +22,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/ocid.h"
 
 #define MAX_API_KEYS 3
@@ -1072,8 +1073,8 @@ tr_api_upload_api_key(struct tr_api_ctx *c)
 	(void)snprintf(k.name, sizeof(k.name), "%s", fp);
 	(void)snprintf(k.state, sizeof(k.state), "ACTIVE");
 	k.time_created = tr_now_ms();
-	k.attrs = json_dumps(json_pack("{s:s, s:s}", "keyValue", pem,
-	    "fingerprint", fp), JSON_COMPACT);
+	k.attrs = tr_json_dump_take(json_pack("{s:s, s:s}", "keyValue", pem,
+	    "fingerprint", fp));
 	if (k.attrs == NULL) {
 		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
 		goto fail;

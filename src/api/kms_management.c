@@ -32,7 +32,7 @@
 #include "util/secret.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
-#define CAS_RETRIES 8
+#define CAS_RETRIES 32
 
 static json_t *
 key_json(const struct tr_obj *k, bool summary)

@@ -28,7 +28,7 @@
 #include "util/parse.h"
 #include "util/rand.h"
 
-#define CAS_RETRIES 16
+#define CAS_RETRIES 32
 #define DAY_MS (24LL * 3600 * 1000)
 #define MAX_ACTIVE_VERSIONS 30
 #define MAX_PENDING_DELETION 30

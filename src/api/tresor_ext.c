@@ -23,6 +23,7 @@
 #include "util/base64.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/ocid.h"
 #include "util/rand.h"
 
@@ -650,8 +651,8 @@ tr_api_create_workload(struct tr_api_ctx *c)
 	if (!instance) {
 		json_object_set_new(attrs, "fingerprint", json_string(fp));
 		child_obj(&child, "apikey", &wl, fp);
-		child.attrs = json_dumps(json_pack("{s:s, s:s}", "keyValue",
-		    pem, "fingerprint", fp), JSON_COMPACT);
+		child.attrs = tr_json_dump_take(json_pack("{s:s, s:s}",
+		    "keyValue", pem, "fingerprint", fp));
 	} else {
 		if ((rc = tr_ca_issue(c->t->env->ca, wl.tenancy_id, comp,
 		    wl.id, CERT_DAYS, &certpem, &keypem)) < 0 ||

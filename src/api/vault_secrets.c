@@ -27,7 +27,7 @@
 #include "util/parse.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
-#define CAS_RETRIES 16
+#define CAS_RETRIES 32
 #define METADATA_MAX 8192
 
 /* ---------------------------------------------------------------- */

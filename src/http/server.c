@@ -878,6 +878,12 @@ reload_tls(struct worker *w)
 	SSL_CTX *ctx = NULL;
 
 	if (make_tls_ctx(w->srv->cfg, &ctx) < 0) {
+		/*
+		 * Drop OpenSSL's errors from this thread's queue: h2o reads
+		 * the queue after each handshake step, and a stale error
+		 * there fails the next connection's handshake.
+		 */
+		ERR_clear_error();
 		tr_log_error("TLS reload refused, keeping the old certificate:"
 		    " %s", tresor_error_last());
 		return;

@@ -141,6 +141,15 @@ tr_json_dump(const json_t *v)
 	return json_dumps(v, JSON_COMPACT);
 }
 
+char *
+tr_json_dump_take(json_t *v)
+{
+	char *s = v == NULL ? NULL : json_dumps(v, JSON_COMPACT);
+
+	json_decref(v);
+	return s;
+}
+
 /*
  * The serialiser of the hot path (responses, audit records): jansson's
  * dumper calls back per fragment and costs about ten times more.  Same

@@ -34,6 +34,10 @@ int tr_json_parse_object(json_t **out, const char *body, size_t len,
  */
 char *tr_json_dump(const json_t *v);
 
+/* tr_json_dump of `v`, which it then releases (json_decref): for a value
+ * made only to be written, e.g. tr_json_dump_take(json_pack(...)). */
+char *tr_json_dump_take(json_t *v);
+
 /*
  * Append `v`, compact, to `b` (the same text as tr_json_dump, about ten
  * times faster).  With `exact`, the room is reserved first so that the

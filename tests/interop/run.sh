@@ -12,6 +12,9 @@
 #   tests/interop/run.sh                         # npm ci, then every leg
 #   tests/interop/run.sh test/iam.test.mjs       # only these files, in every leg
 #   TRESOR_INTEROP_LEGS=pg-tls tests/interop/run.sh
+#   TRESOR_INTEROP_CONCURRENCY=1 tests/interop/run.sh   # test files one at a time (default 2)
+# Every test file starts its own tresord (own port, data dir, database), so files run
+# side by side; tests inside a file run in order.
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -19,45 +22,64 @@ npm ci --no-audit --no-fund
 
 if [ $# -gt 0 ]; then files=("$@"); else files=(test/); fi
 legs=${TRESOR_INTEROP_LEGS:-"sqlite-http pg-tls"}
+conc=${TRESOR_INTEROP_CONCURRENCY:-2}
 
 ca=$(mktemp -d "${TMPDIR:-/tmp}/tresor-interop-ca.XXXXXX")
 trap 'rm -rf "$ca"' EXIT
 node lib/tls.mjs make-ca "$ca" >/dev/null
 export TRESOR_INTEROP_CA_DIR=$ca NODE_EXTRA_CA_CERTS=$ca/ca.crt
 
+failed=""
+
 run_leg() { # store tls
 	echo "=== interop leg: store=$1 tls=$2 ===" >&2
-	local t0=$SECONDS
+	local t0=$SECONDS rc=0
 	TRESOR_INTEROP_STORE=$1 TRESOR_INTEROP_TLS=$2 \
-	    node --test --test-concurrency=1 "${files[@]}"
-	echo "=== interop leg store=$1 tls=$2: passed in $((SECONDS - t0)) s ===" >&2
+	    node --test --test-concurrency="$conc" "${files[@]}" || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		echo "=== interop leg store=$1 tls=$2: passed in $((SECONDS - t0)) s ===" >&2
+	else
+		echo "=== interop leg store=$1 tls=$2: FAILED (exit $rc) after $((SECONDS - t0)) s ===" >&2
+		failed="$failed $1-$2"
+	fi
+}
+
+# The PostgreSQL legs run inside tests/pg/pg.sh run, which starts a throwaway cluster,
+# exports TRESOR_TEST_PG, and exits 77 when PostgreSQL is not installed.
+run_pg_leg() { # tls
+	local t0=$SECONDS rc=0
+	echo "=== interop leg: store=pg tls=$1 ===" >&2
+	"$here/../pg/pg.sh" run env TRESOR_INTEROP_STORE=pg TRESOR_INTEROP_TLS="$1" \
+	    node --test --test-concurrency="$conc" "${files[@]}" || rc=$?
+	if [ "$rc" -eq 77 ]; then
+		echo "=== interop leg store=pg tls=$1: SKIPPED, PostgreSQL is not installed (tests/pg/pg.sh) ===" >&2
+		return 77
+	elif [ "$rc" -ne 0 ]; then
+		echo "=== interop leg store=pg tls=$1: FAILED (exit $rc) after $((SECONDS - t0)) s ===" >&2
+		failed="$failed pg-$1"
+	else
+		echo "=== interop leg store=pg tls=$1: passed in $((SECONDS - t0)) s ===" >&2
+	fi
 }
 
 for leg in $legs; do
 	case $leg in
 	sqlite-http) run_leg sqlite 0 ;;
 	sqlite-tls) run_leg sqlite 1 ;;
-	pg-tls | pg-http)
-		tls=0
-		[ "$leg" = pg-tls ] && tls=1
-		rc=0
-		echo "=== interop leg: store=pg tls=$tls ===" >&2
-		t0=$SECONDS
-		"$here/../pg/pg.sh" run env TRESOR_INTEROP_STORE=pg TRESOR_INTEROP_TLS=$tls \
-		    node --test --test-concurrency=1 "${files[@]}" || rc=$?
-		if [ "$rc" -eq 77 ]; then
-			echo "=== interop leg $leg SKIPPED: PostgreSQL is not installed (tests/pg/pg.sh); running sqlite-tls instead ===" >&2
-			[ "$tls" = 1 ] && run_leg sqlite 1
-		elif [ "$rc" -ne 0 ]; then
-			echo "=== interop leg $leg FAILED (exit $rc) ===" >&2
-			exit "$rc"
-		else
-			echo "=== interop leg store=pg tls=$tls: passed in $((SECONDS - t0)) s ===" >&2
-		fi
+	pg-tls)
+		# without PostgreSQL, TLS still runs, over SQLite
+		run_pg_leg 1 || run_leg sqlite 1
 		;;
+	pg-http) run_pg_leg 0 || true ;;
 	*)
 		echo "run.sh: unknown leg '$leg'" >&2
 		exit 2
 		;;
 	esac
 done
+
+if [ -n "$failed" ]; then
+	echo "=== interop: FAILED legs:$failed ===" >&2
+	exit 1
+fi
+echo "=== interop: every leg passed ($legs) ===" >&2

@@ -11,6 +11,7 @@ import fsp from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
+import tlsMod from "node:tls";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -223,14 +224,19 @@ export async function initDataDir(dir, { endpoint, umask, store = MODE.store } =
 }
 
 /** Options for node:http(s).request to 127.0.0.1: the module and its TLS options. */
-export function transport(tls = MODE.tls) {
+export function transport(tls = MODE.tls, ca = undefined) {
   if (!tls) return { mod: http, opts: {} };
-  return { mod: https, opts: { ca: caPem() } };
+  // The certificate is for IP 127.0.0.1; check it against that even when a test sends
+  // another Host header (node would otherwise take the name from it).
+  return {
+    mod: https,
+    opts: { ca: ca ?? caPem(), servername: "", checkServerIdentity: (_host, cert) => tlsMod.checkServerIdentity("127.0.0.1", cert) },
+  };
 }
 
 /** Plain GET on loopback without any authentication (https in TLS mode unless opts.tls says otherwise). */
-export function rawGet(port, pathname, { timeoutMs = 2000, tls = MODE.tls } = {}) {
-  const { mod, opts } = transport(tls);
+export function rawGet(port, pathname, { timeoutMs = 2000, tls = MODE.tls, ca } = {}) {
+  const { mod, opts } = transport(tls, ca);
   return new Promise((resolve, reject) => {
     const req = mod.request(
       { ...opts, host: "127.0.0.1", port, path: pathname, method: "GET", agent: false, timeout: timeoutMs },
@@ -270,7 +276,7 @@ export async function withTimeout(promise, ms, fallback) {
  *   tls, store: override the mode (MODE.tls, MODE.store) for this server
  * Returns a handle with dir, port, base (URL), configPath, logPath, proc, stop().
  */
-export async function startServer({ tag = "srv", init = true, endpointOverride, serveArgs = [], tls = MODE.tls, store = MODE.store } = {}) {
+export async function startServer({ tag = "srv", init = true, endpointOverride, serveArgs = [], tls = MODE.tls, store = MODE.store, tlsFiles, ca } = {}) {
   if (!tresordExists()) {
     throw new Error(`tresord not found or not executable at ${TRESORD} (set TRESORD=...)`);
   }
@@ -284,8 +290,17 @@ export async function startServer({ tag = "srv", init = true, endpointOverride, 
       throw new Error(`tresord init failed (exit ${r.code}, signal ${r.signal}):\n${r.stderr}\n${r.stdout}`);
     }
   }
-  const handle = await serveDataDir({ parent, dir, port, base, serveArgs });
-  return handle;
+  try {
+    return await serveDataDir({ parent, dir, port, base, serveArgs, tlsFiles, ca });
+  } catch (e) {
+    // serve did not come up: leave nothing behind (the log is in the error)
+    if (!KEEP) {
+      const st = storeOf(dir);
+      await fsp.rm(parent, { recursive: true, force: true });
+      if (st.kind === "pg" && /^tresor_i/.test(st.dbname ?? "")) await psql(`DROP DATABASE IF EXISTS ${st.dbname}`).catch(() => {});
+    }
+    throw e;
+  }
 }
 
 /** The server certificate of a TLS server in `parent` (made on first use). */
@@ -303,9 +318,11 @@ export function serverTlsFiles(parent) {
  * Spawn `serve` on an existing data dir. TLS when `base` is https:// (--tls-cert/--tls-key
  * from `tlsFiles`, default parent/tls/server.{crt,key}, made by the run's CA).
  */
-export async function serveDataDir({ parent, dir, port, base, serveArgs = [], tlsFiles }) {
+export async function serveDataDir({ parent, dir, port, base, serveArgs = [], tlsFiles, ca }) {
   const tls = base.startsWith("https:");
   const args = ["serve", "--data", dir, "--listen", `127.0.0.1:${port}`];
+  // TRESOR_INTEROP_SERVE_ARGS: extra options for every serve (diagnosis only, e.g. "--threads 1")
+  if (process.env.TRESOR_INTEROP_SERVE_ARGS) args.push(...process.env.TRESOR_INTEROP_SERVE_ARGS.split(/\s+/).filter(Boolean));
   if (tls) {
     tlsFiles = tlsFiles ?? serverTlsFiles(parent);
     args.push("--tls-cert", tlsFiles.cert, "--tls-key", tlsFiles.key);
@@ -336,6 +353,7 @@ export async function serveDataDir({ parent, dir, port, base, serveArgs = [], tl
     base,
     tls,
     tlsFiles,
+    ca,
     serveArgs,
     store: storeOf(dir),
     configPath: path.join(dir, "admin", "config"),
@@ -393,7 +411,7 @@ export async function serveDataDir({ parent, dir, port, base, serveArgs = [], tl
       );
     }
     try {
-      const r = await rawGet(port, "/health", { timeoutMs: 1000, tls });
+      const r = await rawGet(port, "/health", { timeoutMs: 1000, tls, ca });
       if (r.status === 200) break;
       lastErr = new Error(`/health answered ${r.status}: ${r.body.slice(0, 200)}`);
     } catch (e) {

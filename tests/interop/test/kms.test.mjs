@@ -69,7 +69,7 @@ test("GetVault reaches ACTIVE; fields match the create response", async () => {
 test("the vault's managementEndpoint and cryptoEndpoint lead back to this tresord", () => {
   for (const f of ["managementEndpoint", "cryptoEndpoint"]) {
     const u = new URL(vaultA[f]);
-    assert.equal(u.protocol, "http:", f);
+    assert.equal(u.protocol, new URL(w.srv.base).protocol, `${f} keeps the scheme of the server (http or https): ${vaultA[f]}`);
     assert.equal(u.host, `127.0.0.1:${w.srv.port}`, `${f} = ${vaultA[f]}`);
     assert.ok(!/\/20180608(\/|$)/.test(u.pathname), `${f} must not include the API version: ${vaultA[f]}`);
   }

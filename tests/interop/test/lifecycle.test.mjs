@@ -1,6 +1,8 @@
 // tresord init / serve lifecycle: the data directory, file modes, the OCI config file,
 // refusal to re-init, /health without authentication, SIGTERM/SIGINT → exit 0 after
-// finishing in-flight requests.
+// finishing in-flight requests. In the PostgreSQL leg (TRESOR_INTEROP_STORE=pg) init gets
+// --store <a fresh database> and DIR holds store.url instead of tresor.db; in the TLS leg
+// serve gets --tls-cert/--tls-key.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,10 +11,17 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import tls from "node:tls";
 
 import {
   KEEP,
+  MODE,
+  SCHEME,
+  caPem,
   clientsFor,
+  createPgDatabase,
+  psql,
+  storeOf,
   freePort,
   initDataDir,
   makeParentDir,
@@ -31,6 +40,10 @@ after(async () => {
   if (srv && !srv.exited) await srv.cleanup();
   if (!KEEP) for (const p of parents) await fsp.rm(p, { recursive: true, force: true });
 });
+
+const PG = MODE.store === "pg";
+// The file init writes for the store: the SQLite database, or the PostgreSQL URL.
+const DBFILE = PG ? "store.url" : "tresor.db";
 
 const mode = (p) => fs.statSync(p).mode & 0o777;
 const octal = (m) => "0" + m.toString(8);
@@ -72,7 +85,7 @@ let main; // { parent, dir, port, base, r } initialised with --endpoint, umask 0
 
 before(async () => {
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${SCHEME}://127.0.0.1:${port}`;
   main = { ...(await freshInit("init", { endpoint: base, umask: "022" })), port, base };
 });
 
@@ -82,8 +95,8 @@ test("init exits 0 and creates the data directory with mode 0700", () => {
   assert.equal(octal(mode(main.dir)), "0700");
 });
 
-test("init writes root.key, tresor.db, admin/key.pem, admin/config, each mode 0600", () => {
-  for (const f of ["root.key", "tresor.db", "admin/key.pem", "admin/config"]) {
+test(`init writes root.key, ${DBFILE}, admin/key.pem, admin/config, each mode 0600`, () => {
+  for (const f of ["root.key", DBFILE, "admin/key.pem", "admin/config"]) {
     const p = path.join(main.dir, f);
     assert.ok(fs.existsSync(p), `${f} missing`);
     assert.ok(fs.statSync(p).isFile(), `${f} is not a regular file`);
@@ -95,7 +108,7 @@ test("file modes do not depend on the umask (init under umask 000)", async () =>
   const { dir, r } = await freshInit("umask0", { endpoint: "http://127.0.0.1:1", umask: "000" });
   assert.equal(r.code, 0, `init failed: ${r.stderr}`);
   assert.equal(octal(mode(dir)), "0700", "DIR");
-  for (const f of ["root.key", "tresor.db", "admin/key.pem", "admin/config"]) {
+  for (const f of ["root.key", DBFILE, "admin/key.pem", "admin/config"]) {
     assert.equal(octal(mode(path.join(dir, f))), "0600", f);
   }
   // Nothing in DIR may be readable or writable by group/other.
@@ -114,9 +127,10 @@ test("every file in DIR is created 0600 and every directory 0700 from the first 
   const calls = "open,openat,creat,mkdir,mkdirat,umask";
   const { spawnSync } = await import("node:child_process");
   const { TRESORD } = await import("../lib/server.mjs");
+  const store = PG ? ["--store", await createPgDatabase()] : [];
   const r = spawnSync(
     "/bin/sh",
-    ["-c", `umask 000 && exec "$0" -f -o "$1" -e trace=${calls} "$2" init --data "$3" --endpoint http://127.0.0.1:1`, strace, trace, TRESORD, dir],
+    ["-c", `umask 000 && s=$0 t=$1 d=$2 dir=$3 && shift 3 && exec "$s" -f -o "$t" -e trace=${calls} "$d" init --data "$dir" --endpoint http://127.0.0.1:1 "$@"`, strace, trace, TRESORD, dir, ...store],
     {
       encoding: "utf8",
       timeout: 60000,
@@ -143,7 +157,7 @@ test("every file in DIR is created 0600 and every directory 0700 from the first 
     created.push({ path: path.relative(parent, p), isDir, mode: parseInt(modeStr, 8) & ~umask & 0o7777 });
   }
   const rel = (x) => created.find((c) => c.path === x);
-  for (const f of ["data/root.key", "data/tresor.db", "data/admin/key.pem", "data/admin/config"]) {
+  for (const f of ["data/root.key", `data/${DBFILE}`, "data/admin/key.pem", "data/admin/config"]) {
     assert.ok(rel(f), `no creating syscall seen for ${f}: ${JSON.stringify(created)}`);
   }
   for (const c of created) {
@@ -151,12 +165,30 @@ test("every file in DIR is created 0600 and every directory 0700 from the first 
   }
 });
 
-test("the database is SQLite in WAL mode", () => {
+test("the database is SQLite in WAL mode", { skip: PG && "PostgreSQL leg: no SQLite file" }, () => {
   const head = fs.readFileSync(path.join(main.dir, "tresor.db")).subarray(0, 20);
   assert.equal(head.subarray(0, 16).toString("latin1"), "SQLite format 3\0");
   // File format write/read version bytes 18 and 19 are 2 for WAL.
   assert.equal(head[18], 2, "write version byte: not WAL");
   assert.equal(head[19], 2, "read version byte: not WAL");
+});
+
+test("PostgreSQL: store.url names the fresh database, init created the schema there, DIR has no tresor.db", { skip: !PG && "SQLite leg" }, async () => {
+  const st = storeOf(main.dir);
+  assert.equal(st.kind, "pg");
+  assert.equal(st.conninfo, main.r.storeUrl, "store.url holds what --store was given");
+  assert.ok(!fs.existsSync(path.join(main.dir, "tresor.db")), "no SQLite file next to a PostgreSQL store");
+  const n = Number(await psql("SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog','information_schema')", { conninfo: st.conninfo }));
+  assert.ok(n > 0, `no tables in ${st.dbname}`);
+});
+
+test("PostgreSQL: init --store on a database that already holds a tenancy refuses, in a new DIR too", { skip: !PG && "SQLite leg" }, async () => {
+  const parent = await makeParentDir("reinit-pg");
+  parents.push(parent);
+  const dir = path.join(parent, "data");
+  const r = await initDataDir(dir, { endpoint: "http://127.0.0.1:9", store: main.r.storeUrl });
+  assert.notEqual(r.code, 0, `init on a used database should fail; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  assert.ok((r.stderr + r.stdout).trim().length > 0, "the refusal should say why");
 });
 
 test("admin/config: profile DEFAULT with user, fingerprint, absolute key_file, tenancy, region, endpoint", () => {
@@ -233,8 +265,9 @@ test("serve: the SDK works with the config written by init (CreateVault, ListVau
   assert.ok(r.items.some((v) => v.id === c.vault.id));
 });
 
-test("serve: tresor.db, -wal and -shm are mode 0600 while running", () => {
-  for (const f of ["tresor.db", "tresor.db-wal", "tresor.db-shm"]) {
+test("serve: the store's files are mode 0600 while running (tresor.db, -wal, -shm; store.url)", () => {
+  if (PG) assert.ok(!fs.existsSync(path.join(main.dir, "tresor.db")), "serve made a SQLite file next to a PostgreSQL store");
+  for (const f of PG ? ["store.url"] : ["tresor.db", "tresor.db-wal", "tresor.db-shm"]) {
     const p = path.join(main.dir, f);
     assert.ok(fs.existsSync(p), `${f} missing while serving (WAL mode)`);
     assert.equal(octal(mode(p)), "0600", f);
@@ -257,9 +290,11 @@ async function startInflightPost(port, creds, target, body) {
     body,
     creds,
   });
-  const sock = net.connect(port, "127.0.0.1");
+  const sock = MODE.tls
+    ? tls.connect({ port, host: "127.0.0.1", ca: caPem(), servername: "" })
+    : net.connect(port, "127.0.0.1");
   await new Promise((res, rej) => {
-    sock.once("connect", res);
+    sock.once(MODE.tls ? "secureConnect" : "connect", res);
     sock.once("error", rej);
   });
   let response = "";

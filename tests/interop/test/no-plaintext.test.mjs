@@ -3,12 +3,17 @@
 // tresor.db-wal (and every other file in DIR but the admin's key) for the values, raw,
 // base64 (all three alignments, standard and URL-safe) and hex. Also checked while the
 // server runs, when the WAL holds the fresh pages.
+// PostgreSQL leg: instead of tresor.db, a pg_dump of the server's database and, after a
+// CHECKPOINT, the cluster's own files for that database (base/<oid>) and its WAL.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+
+import { MODE, psql } from "../lib/server.mjs";
 
 import {
   assertNoSdkRetries,
@@ -68,13 +73,41 @@ function filesToScan(dir) {
   return out;
 }
 
+function scanBuffer(data, where, hits) {
+  for (const c of canaries) {
+    for (const n of needles(c)) {
+      if (data.includes(n.bytes)) hits.push(`${where}: ${c} (${n.how})`);
+    }
+  }
+}
+
 function scan(dir) {
   const hits = [];
-  for (const f of filesToScan(dir)) {
-    const data = fs.readFileSync(f);
-    for (const c of canaries) {
-      for (const n of needles(c)) {
-        if (data.includes(n.bytes)) hits.push(`${path.relative(dir, f)}: ${c} (${n.how})`);
+  for (const f of filesToScan(dir)) scanBuffer(fs.readFileSync(f), path.relative(dir, f), hits);
+  return hits;
+}
+
+const PG = MODE.store === "pg";
+
+/** PostgreSQL leg: pg_dump of the database, then its files and the WAL after a CHECKPOINT. */
+async function scanPg() {
+  const st = w.srv.store;
+  assert.equal(st.kind, "pg");
+  const hits = [];
+  const bin = process.env.TRESOR_TEST_PG_BIN;
+  const pgDump = bin && fs.existsSync(path.join(bin, "pg_dump")) ? path.join(bin, "pg_dump") : "pg_dump";
+  const dump = execFileSync(pgDump, ["-d", st.conninfo, "--no-owner"], { maxBuffer: 256 * 1024 * 1024 });
+  assert.ok(dump.length > 1000, "pg_dump printed almost nothing");
+  scanBuffer(dump, `pg_dump ${st.dbname}`, hits);
+  const dataDir = process.env.TRESOR_TEST_PG_DIR && path.join(process.env.TRESOR_TEST_PG_DIR, "data");
+  if (dataDir && fs.existsSync(dataDir)) {
+    await psql("CHECKPOINT");
+    const oid = (await psql(`SELECT oid FROM pg_database WHERE datname = '${st.dbname}'`)).trim();
+    assert.match(oid, /^\d+$/);
+    for (const sub of [path.join("base", oid), "pg_wal"]) {
+      const d = path.join(dataDir, sub);
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isFile()) scanBuffer(fs.readFileSync(path.join(d, e.name)), `cluster ${sub}/${e.name}`, hits);
       }
     }
   }
@@ -105,7 +138,12 @@ test("store known values through the SDK and read them back", async () => {
   assert.equal(unb64(d.decryptedData.plaintext), canaries[2]);
 });
 
-test("while running: tresor.db and tresor.db-wal hold none of the values", () => {
+test("while running: the database (tresor.db and -wal, or PostgreSQL's dump, files and WAL) holds none of the values", async () => {
+  if (PG) {
+    assert.deepEqual(await scanPg(), []);
+    assert.deepEqual(scan(w.srv.dir), []);
+    return;
+  }
   const wal = path.join(w.srv.dir, "tresor.db-wal");
   assert.ok(fs.existsSync(path.join(w.srv.dir, "tresor.db")));
   assert.ok(fs.existsSync(wal), "tresor.db-wal should exist while running (WAL mode)");
@@ -116,7 +154,8 @@ test("after SIGTERM: no file in DIR holds any of the values (raw, base64, hex)",
   const r = await w.srv.stop("SIGTERM");
   assert.equal(r.code, 0, `exit ${JSON.stringify(r)}`);
   const files = filesToScan(w.srv.dir).map((f) => path.relative(w.srv.dir, f));
-  assert.ok(files.includes("tresor.db"), `files: ${files}`);
+  assert.ok(files.includes(PG ? "store.url" : "tresor.db"), `files: ${files}`);
+  if (PG) assert.deepEqual(await scanPg(), []);
   // Sanity check of the scanner itself: it finds a value that is there.
   const probe = Buffer.concat([Buffer.from("xx"), Buffer.from(b64("zz" + canaries[0] + "zz"))]);
   assert.ok(needles(canaries[0]).some((n) => probe.includes(n.bytes)), "scanner self-test");
