@@ -41,6 +41,8 @@
 #define MAX_THREADS 64
 #define SHUTDOWN_IDLE_MS 1500
 #define SHUTDOWN_GRACE_MS 10000
+#define RETIRED_MAX 16
+#define RETIRE_KEEP_MS 120000	/* well past h2o's handshake timeout */
 
 struct handler {
 	h2o_handler_t super;
@@ -82,6 +84,13 @@ struct worker {
 	void *state;
 	struct conn *conns;		/* live connections */
 	SSL_CTX *own_ctx;		/* after a reload */
+	/*
+	 * Contexts replaced by a reload, kept a while: h2o holds the
+	 * context of an accepted connection until its ClientHello arrives,
+	 * and only then makes the SSL object from it.
+	 */
+	SSL_CTX *retired[RETIRED_MAX];
+	int64_t retired_at[RETIRED_MAX];
 	int rc;
 	char err[512];
 	/* waking the loop from other threads (syncer, handler pool) */
@@ -867,6 +876,31 @@ make_tls_ctx(const struct tr_http_config *cfg, SSL_CTX **out)
 	return 0;
 }
 
+/* Keep `old` until no connection can still be waiting to use it. */
+static void
+retire_ctx(struct worker *w, SSL_CTX *old)
+{
+	int64_t now = tr_mono_ms();
+	size_t i, oldest = 0;
+
+	for (i = 0; i < RETIRED_MAX; i++) {
+		if (w->retired[i] != NULL &&
+		    now - w->retired_at[i] > RETIRE_KEEP_MS) {
+			SSL_CTX_free(w->retired[i]);
+			w->retired[i] = NULL;
+		}
+		if (w->retired[i] == NULL ||
+		    (w->retired[oldest] != NULL &&
+		    w->retired_at[i] < w->retired_at[oldest]))
+			oldest = i;
+	}
+	/* sixteen reloads within two minutes: the oldest must go */
+	if (w->retired[oldest] != NULL)
+		SSL_CTX_free(w->retired[oldest]);
+	w->retired[oldest] = old;
+	w->retired_at[oldest] = now;
+}
+
 /*
  * SIGHUP: load the certificate and key again; new connections use them,
  * open ones keep theirs (each SSL holds a reference to its context).  A
@@ -889,7 +923,7 @@ reload_tls(struct worker *w)
 		return;
 	}
 	if (w->own_ctx != NULL)
-		SSL_CTX_free(w->own_ctx);
+		retire_ctx(w, w->own_ctx);
 	w->own_ctx = ctx;
 	w->accept_ctx.ssl_ctx = ctx;
 	tr_log_info("TLS certificate reloaded");
@@ -1005,6 +1039,9 @@ out:
 			close(srv.workers[i]->fd);
 		if (srv.workers[i]->own_ctx != NULL)
 			SSL_CTX_free(srv.workers[i]->own_ctx);
+		for (size_t k = 0; k < RETIRED_MAX; k++)
+			if (srv.workers[i]->retired[k] != NULL)
+				SSL_CTX_free(srv.workers[i]->retired[k]);
 		pthread_mutex_destroy(&srv.workers[i]->done_lock);
 		tr_free(srv.workers[i]);
 	}
