@@ -9,9 +9,10 @@ LISTEN     ?= 127.0.0.1:8200
 ENDPOINT   ?= http://$(LISTEN)
 
 .PHONY: all deps deps-test build build-asan run test test-unit test-asan \
-	bench clean
+	bench clean fuzz fuzz-smoke fuzz-replay crash soak
 
 BENCH_QUICK ?=
+FUZZ_SECONDS ?= 60
 
 all: build
 
@@ -54,9 +55,30 @@ run: build
 test: deps-test build build-asan
 	meson test -C $(BUILD) --print-errorlogs
 	meson test -C $(ASAN_BUILD) --print-errorlogs
+	$(MAKE) fuzz-smoke
 
 test-unit: deps-test build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+# libFuzzer (clang, -fsanitize=fuzzer,address,undefined) on every parser of
+# untrusted bytes: `make fuzz` runs each target FUZZ_SECONDS; the smoke
+# (part of `make test`) replays corpora and regressions, then 5 s each.
+fuzz: deps-test
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh run
+
+fuzz-smoke: deps-test
+	FUZZ_SECONDS=5 scripts/fuzz.sh smoke
+
+fuzz-replay: deps-test
+	scripts/fuzz.sh replay
+
+# The long reliability runs (tests/crash: 50 SIGKILL rounds; tests/soak:
+# 10 minutes of mixed load); `make test` runs a short crash test.
+crash: build
+	tests/crash/crash.sh
+
+soak: build
+	tests/soak/soak.sh
 
 # Benchmarks (not tests): bench/results.md, and RESULT lines on stdout.
 # BENCH_QUICK=1: a smoke run, every phase about 1 s.
@@ -64,4 +86,4 @@ bench:
 	BENCH_QUICK=$(BENCH_QUICK) bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-release
+	rm -rf $(BUILD) $(ASAN_BUILD) build-release build-fuzz

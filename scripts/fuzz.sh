@@ -58,6 +58,13 @@ else
 	SECONDS_EACH=${FUZZ_SECONDS:-60}
 fi
 OUT="$BUILD/fuzz"
+# the targets' scratch directories (fuzz_common.h reads FUZZ_TMPDIR): one
+# per run, removed at the end even when a target died
+base=/dev/shm
+[ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
+FZTMP=$(mktemp -d "$base/tresor-fuzzsh.XXXXXX") || exit 1
+export FUZZ_TMPDIR="$FZTMP"
+trap 'rm -rf "$FZTMP"' EXIT
 ARTIFACTS="$BUILD/artifacts"
 
 log() { printf 'fuzz.sh: %s\n' "$*" >&2; }
@@ -82,12 +89,12 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false -Dtests=false \
 		-Dwerror=false \
 		"-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		>"$BUILD.setup.log" 2>&1; then
-		cat "$BUILD.setup.log" >&2
+		>"${TMPDIR:-/tmp}/tresor-fuzz-setup.$$.log" 2>&1; then
+		cat "${TMPDIR:-/tmp}/tresor-fuzz-setup.$$.log" >&2
 		log "meson setup failed"
 		exit 1
 	fi
-	rm -f "$BUILD.setup.log"
+	rm -f "${TMPDIR:-/tmp}/tresor-fuzz-setup.$$.log"
 fi
 
 # Every static library of the project; one that does not build (the tree

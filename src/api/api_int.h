@@ -161,6 +161,13 @@ json_t *tr_api_attrs(const char *attrs);
  * never change it; json_decref it as usual.
  */
 json_t *tr_api_attrs_shared(struct tr_api_ctx *c, const char *attrs);
+
+/*
+ * A query parameter that takes one of `allowed` (NULL-terminated): 0
+ * when absent or allowed, else 400 naming the values, TRESOR_EINVAL.
+ */
+int tr_api_query_enum(struct tr_api_ctx *c, const char *name,
+    const char *const *allowed);
 void tr_api_attrs_cache_free(struct tr_api_thread *t);
 void tr_api_decisions_free(struct tr_api_thread *t);
 

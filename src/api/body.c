@@ -224,6 +224,12 @@ tr_api_check_name(struct tr_api_ctx *c, const char *field, const char *value,
 			return TRESOR_EINVAL;
 		}
 	}
+	/* names become file names in agents and scripts */
+	if (strict && (strcmp(value, ".") == 0 || strcmp(value, "..") == 0)) {
+		tr_api_error(c, 400, "InvalidParameter",
+		    "field '%s' must not be '.' or '..'", field);
+		return TRESOR_EINVAL;
+	}
 	return 0;
 }
 
@@ -391,6 +397,28 @@ tr_api_if_match(struct tr_api_ctx *c, const char *etag)
 }
 
 int
+tr_api_query_enum(struct tr_api_ctx *c, const char *name,
+    const char *const *allowed)
+{
+	const char *v = tr_api_query(c, name);
+	char list[512];
+	size_t i, len = 0;
+
+	if (v == NULL)
+		return 0;
+	for (i = 0; allowed[i] != NULL; i++)
+		if (strcmp(v, allowed[i]) == 0)
+			return 0;
+	list[0] = '\0';
+	for (i = 0; allowed[i] != NULL && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+		    i == 0 ? "" : ", ", allowed[i]);
+	tr_api_error(c, 400, "InvalidParameter",
+	    "query parameter '%s' must be one of %s", name, list);
+	return TRESOR_EINVAL;
+}
+
+int
 tr_api_page(struct tr_api_ctx *c, struct tr_page *pg, const char *name_sort,
     char *keybuf, size_t keycap)
 {
@@ -406,10 +434,11 @@ tr_api_page(struct tr_api_ctx *c, struct tr_page *pg, const char *name_sort,
 	pg->limit = TR_API_PAGE_DEFAULT;
 	pg->sort_by = TR_SORT_TIME;
 	if (lim != NULL) {
-		if (tr_parse_u64(lim, strlen(lim), 1, UINT64_MAX, &v) < 0) {
+		if (tr_parse_u64(lim, strlen(lim), 1, TR_API_PAGE_MAX,
+		    &v) < 0) {
 			tr_api_error(c, 400, "InvalidParameter",
-			    "query parameter 'limit' must be a positive "
-			    "integer");
+			    "query parameter 'limit' must be an integer from 1 "
+			    "to %d (the page size limit)", TR_API_PAGE_MAX);
 			return TRESOR_EINVAL;
 		}
 		pg->limit = v > TR_API_PAGE_MAX ? TR_API_PAGE_MAX : (size_t)v;

@@ -10,6 +10,7 @@
 #include "api/api_int.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 /*
  * 409 IncorrectState is the transient conflict the OCI SDKs retry (8
@@ -51,6 +52,8 @@ tr_api_error(struct tr_api_ctx *c, int status, const char *code,
 	va_end(ap);
 	if (msg[0] == '\0')
 		(void)snprintf(msg, sizeof(msg), "%s", code);
+	/* messages echo request bytes; the envelope must stay valid JSON */
+	tr_utf8_sanitize(msg);
 	o = json_pack("{s:s, s:s}", "code", code, "message", msg);
 	tr_buf_reset(&c->resp->body);
 	(void)snprintf(c->resp->error_code, sizeof(c->resp->error_code), "%s",

@@ -386,11 +386,20 @@ id_list(struct tr_api_ctx *c, const struct idtype *t)
 	bool more = false, all_below;
 	int rc;
 
+	static const char *const states[] = { "CREATING", "ACTIVE",
+		"INACTIVE", "DELETING", "DELETED", NULL };
+	static const char *const bools[] = { "true", "false", NULL };
+	static const char *const levels[] = { "ANY", "ACCESSIBLE", NULL };
+
 	if (comp == NULL) {
 		tr_api_error(c, 400, "MissingParameter",
 		    "missing required query parameter 'compartmentId'");
 		return;
 	}
+	if (tr_api_query_enum(c, "lifecycleState", states) < 0 ||
+	    tr_api_query_enum(c, "compartmentIdInSubtree", bools) < 0 ||
+	    tr_api_query_enum(c, "accessLevel", levels) < 0)
+		return;
 	if (tr_api_page(c, &pg, "NAME", key, sizeof(key)) < 0 ||
 	    tr_api_compartment_exists(c, "compartmentId", comp) < 0 ||
 	    authorize_in(c, comp, "compartment") < 0)

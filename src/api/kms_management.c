@@ -488,6 +488,13 @@ tr_api_get_key(struct tr_api_ctx *c)
 	tr_obj_dispose(&k);
 }
 
+static const char *const modes[] = { "HSM", "SOFTWARE", "EXTERNAL", NULL };
+static const char *const algorithms[] = { "AES", "RSA", "ECDSA", NULL };
+static const char *const curves[] = { "NIST_P256", "NIST_P384",
+	"NIST_P521", NULL };
+static const char *const lengths[] = { "16", "24", "32", "48", "66",
+	"256", "384", "512", NULL };
+
 void
 tr_api_list_keys(struct tr_api_ctx *c)
 {
@@ -507,6 +514,11 @@ tr_api_list_keys(struct tr_api_ctx *c)
 		    "missing required query parameter 'compartmentId'");
 		return;
 	}
+	if (tr_api_query_enum(c, "protectionMode", modes) < 0 ||
+	    tr_api_query_enum(c, "algorithm", algorithms) < 0 ||
+	    tr_api_query_enum(c, "curveId", curves) < 0 ||
+	    tr_api_query_enum(c, "length", lengths) < 0)
+		return;
 	if (tr_api_page(c, &pg, "DISPLAYNAME", key, sizeof(key)) < 0 ||
 	    tr_api_compartment_exists(c, "compartmentId", comp) < 0 ||
 	    tr_api_load_vault(c, &vault, c->endpoint_vault) < 0)

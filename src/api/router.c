@@ -27,6 +27,9 @@
 #include "util/rand.h"
 
 #define MAX_SEGMENTS 16
+/* past these, 400 naming the limit (h2o itself stops at 100 headers) */
+#define MAX_HEADERS 64
+#define MAX_HEADER_BYTES (16 * 1024)
 #define MAX_PATH 4096
 #define MAX_ROUTE_SEGS 9
 
@@ -705,6 +708,25 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 	new_request_id(&c);
 	tr_response_header(resp, "opc-request-id", c.request_id);
 
+	{
+		size_t hbytes = 0, k2;
+
+		for (k2 = 0; k2 < req->nheaders; k2++)
+			hbytes += req->headers[k2].name_len +
+			    req->headers[k2].value_len + 4;
+		if (req->nheaders > MAX_HEADERS) {
+			tr_api_error(&c, 400, "LimitExceeded",
+			    "the request has %zu headers; the limit is %d",
+			    req->nheaders, MAX_HEADERS);
+			goto out;
+		}
+		if (hbytes > MAX_HEADER_BYTES) {
+			tr_api_error(&c, 400, "LimitExceeded",
+			    "the request headers take %zu bytes; the limit is "
+			    "%d", hbytes, MAX_HEADER_BYTES);
+			goto out;
+		}
+	}
 	q = memchr(req->target, '?', req->target_len);
 	pathlen = q == NULL ? req->target_len : (size_t)(q - req->target);
 	if (pathlen > MAX_PATH || req->target_len == 0 ||

@@ -781,6 +781,9 @@ tr_api_list_workloads(struct tr_api_ctx *c)
 	f.type = "workload";
 	f.tenancy_id = tr_api_tenancy(c);
 	f.compartment_id = tr_api_query(c, "compartmentId");
+	if (f.compartment_id != NULL && tr_api_compartment_exists(c,
+	    "compartmentId", f.compartment_id) < 0)
+		return;
 	if ((rc = c->st->ops->obj_list(c->st, &items, &n, &more, &f,
 	    &pg)) < 0) {
 		tr_api_error_rc(c, rc, "cannot list workloads");

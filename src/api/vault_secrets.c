@@ -724,6 +724,10 @@ tr_api_get_secret(struct tr_api_ctx *c)
 	tr_obj_dispose(&s);
 }
 
+static const char *const secret_states[] = { "CREATING", "ACTIVE",
+	"UPDATING", "DELETING", "DELETED", "SCHEDULING_DELETION",
+	"PENDING_DELETION", "CANCELLING_DELETION", "FAILED", NULL };
+
 void
 tr_api_list_secrets(struct tr_api_ctx *c)
 {
@@ -756,6 +760,8 @@ tr_api_list_secrets(struct tr_api_ctx *c)
 	f.compartment_id = comp;
 	f.parent_id = vault;
 	f.name = tr_api_query(c, "name");
+	if (tr_api_query_enum(c, "lifecycleState", secret_states) < 0)
+		return;
 	f.state = tr_api_query(c, "lifecycleState");
 	f.hide_deleted = f.state == NULL;
 	if ((rc = c->st->ops->obj_list(c->st, &items, &n, &more, &f,
@@ -1112,10 +1118,11 @@ tr_api_version_page(struct tr_api_ctx *c, size_t *limit, bool *desc,
 	*has_after = false;
 	*after = 0;
 	if (lim != NULL) {
-		if (tr_parse_u64(lim, strlen(lim), 1, UINT64_MAX, &v) < 0) {
+		if (tr_parse_u64(lim, strlen(lim), 1, TR_API_PAGE_MAX,
+		    &v) < 0) {
 			tr_api_error(c, 400, "InvalidParameter",
-			    "query parameter 'limit' must be a positive "
-			    "integer");
+			    "query parameter 'limit' must be an integer from 1 "
+			    "to %d (the page size limit)", TR_API_PAGE_MAX);
 			return TRESOR_EINVAL;
 		}
 		*limit = v > TR_API_PAGE_MAX ? TR_API_PAGE_MAX : (size_t)v;

@@ -12,6 +12,7 @@
  * the workload is still enrolled, so deleting a workload revokes its
  * tokens at once.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -307,6 +308,12 @@ tr_token_verify(struct tr_token_issuer *iss, struct tr_store *st,
 	if ((rc = decode_part(d1 + 1, (size_t)(d2 - d1 - 1), &claims)) < 0)
 		goto out;
 	exp = json_integer_value(json_object_get(claims, "exp"));
+	/* seconds since the epoch, before year 10000: no overflow below */
+	if (exp < 0 || exp > INT64_C(253402300799)) {
+		rc = tr_error_set(TRESOR_EAUTH,
+		    "session token has an invalid expiry time");
+		goto out;
+	}
 	if (exp <= now) {
 		tr_time_rfc3339(when, exp * 1000);
 		rc = tr_error_set(TRESOR_EAUTH,

@@ -421,6 +421,7 @@ void tr_store_cache_bypass(struct tr_store *st, bool on);
 struct tr_store_cache_stats {
 	uint64_t hits, misses, evictions, flushes;
 	size_t entries;
+	size_t bytes;		/* held, blobs included (budget 16 MiB) */
 };
 /* Zeroes for a handle that is not a cache. */
 void tr_store_cache_stats(struct tr_store *st,

@@ -29,7 +29,8 @@
 #include "util/error.h"
 
 #define BUS_RING 8192u
-#define CACHE_MAX_ENTRIES 16384u
+#define CACHE_MAX_ENTRIES 8192u
+#define CACHE_MAX_BYTES ((size_t)16 * 1024 * 1024)	/* per handle */
 #define CACHE_MAX_VERSIONS 8u		/* sv_get results kept per secret */
 #define KEY_MAX (2 * TR_ID_MAX + TR_NAME_MAX + 64)
 
@@ -110,6 +111,7 @@ struct entry {
 	uint64_t hash;
 	enum entry_kind kind;
 	int64_t born;			/* tr_mono_ms() when filled */
+	size_t bytes;			/* what it holds, for the budget */
 	char key[KEY_MAX];
 	union {
 		struct tr_obj obj;			/* E_OBJ */
@@ -118,7 +120,8 @@ struct entry {
 			struct tr_secret_version *list;
 			size_t n;
 			bool have_list;
-			struct sv_slot slot[CACHE_MAX_VERSIONS];
+			struct sv_slot *slot;	/* CACHE_MAX_VERSIONS,
+						 * made on first use */
 			unsigned int next_slot;
 		} s;
 		struct tr_key_version kv;		/* E_KV */
@@ -138,6 +141,7 @@ struct cache_store {
 	struct entry **buckets;
 	size_t nbuckets;		/* power of two */
 	size_t count;
+	size_t bytes;			/* of every entry, blobs included */
 	struct entry *lru_head, *lru_tail;
 	struct tr_buf payload;
 	struct tr_store_cache_stats stats;
@@ -200,9 +204,10 @@ entry_free(struct entry *e)
 		break;
 	case E_SECRET:
 		tr_secret_version_list_free(e->u.s.list, e->u.s.n);
-		for (i = 0; i < CACHE_MAX_VERSIONS; i++)
+		for (i = 0; e->u.s.slot != NULL && i < CACHE_MAX_VERSIONS; i++)
 			if (e->u.s.slot[i].used)
 				tr_secret_version_dispose(&e->u.s.slot[i].v);
+		tr_free(e->u.s.slot);
 		break;
 	case E_KV:
 		tr_key_version_dispose(&e->u.kv);
@@ -250,6 +255,7 @@ remove_entry(struct cache_store *c, struct entry *e)
 		*pp = e->hnext;
 	lru_unlink(c, e);
 	c->count--;
+	c->bytes -= e->bytes;
 	entry_free(e);
 }
 
@@ -336,12 +342,63 @@ insert(struct cache_store *c, const char *key, enum entry_kind kind)
 	e->hash = hash_str(e->key);
 	e->kind = kind;
 	e->born = tr_mono_ms();
+	e->bytes = sizeof(*e);
+	c->bytes += e->bytes;
 	b = e->hash & (c->nbuckets - 1);
 	e->hnext = c->buckets[b];
 	c->buckets[b] = e;
 	lru_push(c, e);
 	c->count++;
 	return e;
+}
+
+static size_t
+sv_bytes(const struct tr_secret_version *v)
+{
+	return sizeof(*v) + v->wrapped_dek_len + v->content_len +
+	    (v->attrs == NULL ? 0 : strlen(v->attrs));
+}
+
+/*
+ * Count what `e` holds now and keep the handle within its byte budget,
+ * dropping the least recently used entries (never `e` itself).
+ */
+static void
+account(struct cache_store *c, struct entry *e)
+{
+	size_t n = sizeof(*e), i;
+
+	switch (e->kind) {
+	case E_OBJ:
+		n += e->u.obj.attrs == NULL ? 0 : strlen(e->u.obj.attrs);
+		break;
+	case E_SECRET:
+		for (i = 0; e->u.s.have_list && i < e->u.s.n; i++)
+			n += sv_bytes(&e->u.s.list[i]);
+		if (e->u.s.slot != NULL) {
+			n += CACHE_MAX_VERSIONS * sizeof(*e->u.s.slot);
+			for (i = 0; i < CACHE_MAX_VERSIONS; i++)
+				if (e->u.s.slot[i].used)
+					n += sv_bytes(&e->u.s.slot[i].v) -
+					    sizeof(e->u.s.slot[i].v);
+		}
+		break;
+	case E_KV:
+		n += e->u.kv.wrapped_len +
+		    (e->u.kv.public_pem == NULL ? 0 :
+		    strlen(e->u.kv.public_pem)) +
+		    (e->u.kv.attrs == NULL ? 0 : strlen(e->u.kv.attrs));
+		break;
+	default:
+		break;
+	}
+	c->bytes = c->bytes - e->bytes + n;
+	e->bytes = n;
+	while (c->bytes > CACHE_MAX_BYTES && c->lru_tail != NULL &&
+	    c->lru_tail != e) {
+		remove_entry(c, c->lru_tail);
+		c->stats.evictions++;
+	}
 }
 
 /* ---------------------------------------------------------------- */
@@ -521,9 +578,12 @@ c_obj_get(struct tr_store *base, struct tr_obj *out, const char *id,
 	c->stats.misses++;
 	if ((rc = inner_read(c)->ops->obj_get(c->inner, out, id, type)) < 0)
 		return rc;
-	if ((e = insert(c, key, E_OBJ)) != NULL &&
-	    obj_copy(&e->u.obj, out) < 0)
-		remove_entry(c, e);
+	if ((e = insert(c, key, E_OBJ)) != NULL) {
+		if (obj_copy(&e->u.obj, out) < 0)
+			remove_entry(c, e);
+		else
+			account(c, e);
+	}
 	return 0;
 }
 
@@ -560,10 +620,12 @@ c_obj_get_by_name(struct tr_store *base, struct tr_obj *out,
 	    tenancy_id, parent_id, name)) < 0)
 		return rc;
 	key_of(okey, "o|", out->id);
-	if ((o = insert(c, okey, E_OBJ)) != NULL &&
-	    obj_copy(&o->u.obj, out) < 0) {
-		remove_entry(c, o);
-		return 0;
+	if ((o = insert(c, okey, E_OBJ)) != NULL) {
+		if (obj_copy(&o->u.obj, out) < 0) {
+			remove_entry(c, o);
+			return 0;
+		}
+		account(c, o);
 	}
 	if ((e = insert(c, key, E_NAME)) != NULL)
 		(void)snprintf(e->u.id, sizeof(e->u.id), "%s", out->id);
@@ -605,7 +667,8 @@ c_sv_get(struct tr_store *base, struct tr_secret_version *out,
 		return inner_read(c)->ops->sv_get(c->inner, out,
 		    secret_id, number);
 	catch_up(c);
-	if ((e = secret_entry(c, secret_id, false)) != NULL)
+	if ((e = secret_entry(c, secret_id, false)) != NULL &&
+	    e->u.s.slot != NULL)
 		for (i = 0; i < CACHE_MAX_VERSIONS; i++)
 			if (e->u.s.slot[i].used &&
 			    e->u.s.slot[i].v.number == number) {
@@ -616,13 +679,16 @@ c_sv_get(struct tr_store *base, struct tr_secret_version *out,
 	if ((rc = inner_read(c)->ops->sv_get(c->inner, out, secret_id,
 	    number)) < 0)
 		return rc;
-	if ((e = secret_entry(c, secret_id, true)) != NULL) {
+	if ((e = secret_entry(c, secret_id, true)) != NULL &&
+	    (e->u.s.slot != NULL || (e->u.s.slot = tr_calloc(
+	    CACHE_MAX_VERSIONS, sizeof(*e->u.s.slot))) != NULL)) {
 		struct sv_slot *sl = &e->u.s.slot[e->u.s.next_slot];
 
 		if (sl->used)
 			tr_secret_version_dispose(&sl->v);
 		sl->used = sv_copy(&sl->v, out) == 0;
 		e->u.s.next_slot = (e->u.s.next_slot + 1) % CACHE_MAX_VERSIONS;
+		account(c, e);
 	}
 	return 0;
 }
@@ -661,6 +727,7 @@ c_sv_list(struct tr_store *base, struct tr_secret_version **items_out,
 	    svlist_copy(&e->u.s.list, *items_out, *n_out) == 0) {
 		e->u.s.n = *n_out;
 		e->u.s.have_list = true;
+		account(c, e);
 	}
 	return 0;
 }
@@ -684,8 +751,12 @@ c_kv_get(struct tr_store *base, struct tr_key_version *out, const char *id)
 	c->stats.misses++;
 	if ((rc = inner_read(c)->ops->kv_get(c->inner, out, id)) < 0)
 		return rc;
-	if ((e = insert(c, key, E_KV)) != NULL && kv_copy(&e->u.kv, out) < 0)
-		remove_entry(c, e);
+	if ((e = insert(c, key, E_KV)) != NULL) {
+		if (kv_copy(&e->u.kv, out) < 0)
+			remove_entry(c, e);
+		else
+			account(c, e);
+	}
 	return 0;
 }
 
@@ -955,5 +1026,6 @@ tr_store_cache_stats(struct tr_store *st, struct tr_store_cache_stats *out)
 	if (st != NULL && st->ops == &cache_ops) {
 		*out = ((struct cache_store *)st)->stats;
 		out->entries = ((struct cache_store *)st)->count;
+		out->bytes = ((struct cache_store *)st)->bytes;
 	}
 }

@@ -16,6 +16,7 @@
 // to stdout and, as JSON, to SOAK_REPORT when set.
 //
 // Environment: TRESORD, DURATION, RATE (requests a second, default 300),
+// MIX (Op:weight,... instead of the default mix),
 // WORKERS (16), SAMPLE_SECONDS, SOAK_DIR (keep the run there), THREADS
 // (tresord --threads, default: tresord's own default).
 
@@ -101,6 +102,15 @@ async function main() {
     ["Decrypt", 8],
     ["GenerateDataEncryptionKey", 4],
   ];
+  // MIX=Op:weight,... replaces the mix (to find which operation a trend
+  // follows), e.g. MIX=GetSecretBundle:1 or MIX=Encrypt:1,Decrypt:1
+  if (process.env.MIX) {
+    mix.length = 0;
+    for (const part of process.env.MIX.split(",")) {
+      const [op, w] = part.split(":");
+      mix.push([op, Number(w || 1)]);
+    }
+  }
   const total = mix.reduce((a, [, w]) => a + w, 0);
   const pick = () => {
     let r = Math.random() * total;
@@ -257,5 +267,5 @@ try {
 } catch (e) {
   console.log(`FAIL ${e.stack || e}`);
 }
-if (status === 0 && !process.env.SOAK_DIR) fs.rmSync(root, { recursive: true, force: true });
+if (!process.env.SOAK_DIR && process.env.SOAK_KEEP !== "1") fs.rmSync(root, { recursive: true, force: true });
 process.exit(status);

@@ -344,6 +344,50 @@ test_iam_generation_follows_iam_writes(void **state)
 	tr_obj_dispose(&o);
 }
 
+/* Memory is bounded: many large versions read once each stay in budget. */
+static void
+test_memory_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct tr_store_cache_stats st;
+	struct tr_store_write w = { 0 };
+	struct tr_secret_version v, got;
+	static unsigned char big[24 * 1024];
+	struct tr_obj o;
+	char id[64];
+	int i;
+
+	memset(big, 'x', sizeof(big));
+	for (i = 0; i < 1200; i++) {
+		(void)snprintf(id, sizeof(id), "ocid1.vaultsecret.big%d", i);
+		mk(&o, "vaultsecret", id, id + 18, "{}");
+		assert_int_equal(put(f->a, &o, NULL), 0);
+		memset(&v, 0, sizeof(v));
+		(void)snprintf(v.secret_id, sizeof(v.secret_id), "%s", id);
+		v.number = 1;
+		v.stages = TR_STAGE_CURRENT;
+		v.wrapped_dek = big;
+		v.wrapped_dek_len = 60;
+		v.content = big;
+		v.content_len = sizeof(big);
+		(void)snprintf(v.key_version_id, sizeof(v.key_version_id), "k");
+		w.kind = TR_W_SV_INSERT;
+		w.sv = &v;
+		assert_int_equal(f->a->ops->apply(f->a, &w, 1), 0);
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(f->b->ops->sv_get(f->b, &got, id, 1), 0);
+		assert_int_equal(got.content_len, sizeof(big));
+		tr_secret_version_dispose(&got);
+		tr_free(attrs_of(f->b, id));
+		tr_obj_dispose(&o);
+	}
+	tr_store_cache_stats(f->b, &st);
+	/* 1200 x 24 KiB read: far more than the budget, which holds */
+	assert_true(st.bytes <= (size_t)16 * 1024 * 1024);
+	assert_true(st.evictions > 0);
+	assert_true(st.entries > 0);
+}
+
 int
 main(void)
 {
@@ -362,6 +406,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_iam_generation_follows_iam_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_budget, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include "util/error.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/utf8.h"
 
 static const struct tr_json_limits lim = { 4096, 4, 3, 5 };
 
@@ -125,6 +126,36 @@ test_dump_buf_matches_jansson(void **state)
 	}
 }
 
+/* Error messages echo request bytes: made valid UTF-8, nothing else. */
+static void
+test_utf8_sanitize(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain ascii", "plain ascii" },
+		{ "caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80", NULL },
+		{ "\xff\xfe/x", "\?\?/x" },
+		{ "cut \xe4\xb8", "cut ??" },		/* truncated by printf */
+		{ "over \xc0\xaf long", "over ?? long" },
+		{ "surrogate \xed\xa0\x80", "surrogate ???" },
+		{ "big \xf4\x90\x80\x80", "big ????" },
+		{ "stray \x80 cont", "stray ? cont" },
+	};
+	char buf[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		(void)snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		tr_utf8_sanitize(buf);
+		assert_string_equal(buf, cases[i].out != NULL ? cases[i].out :
+		    cases[i].in);
+		assert_true(tr_utf8_valid(buf));
+	}
+	assert_false(tr_utf8_valid("\xff"));
+}
+
 int
 main(void)
 {
@@ -135,6 +166,7 @@ main(void)
 		cmocka_unit_test(test_rejects_nul_and_bad_utf8),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_dump_buf_matches_jansson),
+		cmocka_unit_test(test_utf8_sanitize),
 	};
 
 	tr_json_init();
