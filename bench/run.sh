@@ -11,7 +11,9 @@
 # Other knobs: BENCH_BUILD (build dir, default build-release), BENCH_OUT
 # (results file, default bench/results.md), BENCH_KEEP=1 (keep the work
 # directory under /tmp), BENCH_SCALE_BIG (secrets of the big scale run,
-# default 1000000; 20000 in smoke mode), BENCH_COMMIT (what results.md
+# default 1000000; 20000 in smoke mode), BENCH_SCALE_SAMPLE (secrets
+# the big scale run reads, spread over the vault; default 4096, 256 in
+# smoke mode), BENCH_COMMIT (what results.md
 # names as the code measured; default: git's HEAD).
 #
 # Phases (see bench/results.md for what each measures and how):
@@ -36,12 +38,12 @@ T_START=$(date +%s)
 
 if [ "$QUICK" = 1 ]; then
 	D_READ=1; D_WARM=0; D_WRITE=1; D_KMS=1; D_SCALE=1; D_PROF=1
-	SCALE_BIG=${BENCH_SCALE_BIG:-20000}; SCALE_SAMPLE=256
+	SCALE_BIG=${BENCH_SCALE_BIG:-20000}; SCALE_SAMPLE=${BENCH_SCALE_SAMPLE:-256}
 	CACHE_READS=200000; CACHE_UNCACHED=20; FLEET_PROCS=10
 	WRITE_SECRETS=8
 else
 	D_READ=15; D_WARM=2; D_WRITE=8; D_KMS=10; D_SCALE=10; D_PROF=8
-	SCALE_BIG=${BENCH_SCALE_BIG:-1000000}; SCALE_SAMPLE=4096
+	SCALE_BIG=${BENCH_SCALE_BIG:-1000000}; SCALE_SAMPLE=${BENCH_SCALE_SAMPLE:-4096}
 	CACHE_READS=2000000; CACHE_UNCACHED=500; FLEET_PROCS=100
 	WRITE_SECRETS=8
 fi

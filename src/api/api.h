@@ -25,6 +25,10 @@ struct tr_store;
 struct tr_token_issuer;
 
 /* What every serving thread shares; owned by the daemon. */
+/* How an audit record is written (the sink's `flags`). */
+#define TR_API_AUDIT_SYNC 0x1u	/* durable before the sink returns */
+#define TR_API_AUDIT_CHECK 0x2u	/* refuse unless the log is still in place */
+
 struct tr_api_env {
 	struct tr_keystore *ks;
 	struct tr_token_issuer *issuer;	/* NULL: session tokens refused */
@@ -38,10 +42,11 @@ struct tr_api_env {
 	struct tr_usage *usage;		/* metering, or NULL */
 	/*
 	 * The audit sink (may be NULL): called with a record (a JSON
-	 * object, borrowed) before a request runs (sync false) and after it
-	 * (sync true).  A failure before refuses the request with 503.
+	 * object, borrowed) before a request that may change something runs
+	 * and after every request, with TR_API_AUDIT_* flags.  A failure
+	 * before refuses the request with 503.
 	 */
-	int (*audit)(void *payload, json_t *record, bool sync);
+	int (*audit)(void *payload, json_t *record, unsigned int flags);
 	void *audit_payload;
 	/*
 	 * Group commit (may be NULL): the response record is then appended

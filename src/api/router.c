@@ -560,7 +560,9 @@ audit_request(struct tr_api_ctx *c)
 	    "method", c->method,
 	    "principal", audit_principal(c));
 	json_object_set_new(rec, "targets", audit_targets(c));
-	rc = c->t->env->audit(c->t->env->audit_payload, rec, false);
+	/* checked now: a log that was removed refuses before any change */
+	rc = c->t->env->audit(c->t->env->audit_payload, rec,
+	    TR_API_AUDIT_CHECK);
 	json_decref(rec);
 	if (rc < 0) {
 		tr_log_error("audit log: %s", tresor_error_last());
@@ -628,8 +630,13 @@ audit_response(struct tr_api_ctx *c, bool read_only)
 			json_object_set(rec, "resourceId", target);
 		json_decref(b);
 	}
+	/*
+	 * With group commit the sync round checks that the log is still in
+	 * place (and fails the answers it covers); without, check here.
+	 */
 	rc = c->t->env->audit(c->t->env->audit_payload, rec,
-	    c->t->env->durable == NULL);
+	    c->t->env->durable == NULL ?
+	    TR_API_AUDIT_SYNC | TR_API_AUDIT_CHECK : 0);
 	json_decref(rec);
 	if (rc == 0 && c->t->env->durable != NULL)
 		c->resp->durable_ticket = tr_durable_ticket(c->t->env->durable);

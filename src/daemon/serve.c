@@ -227,9 +227,11 @@ thread_fini(void *state)
 }
 
 static int
-audit_sink(void *payload, json_t *record, bool sync)
+audit_sink(void *payload, json_t *record, unsigned int flags)
 {
-	return tr_audit_write(payload, record, sync);
+	return tr_audit_write(payload, record,
+	    ((flags & TR_API_AUDIT_SYNC) != 0 ? TR_AUDIT_SYNC : 0) |
+	    ((flags & TR_API_AUDIT_CHECK) != 0 ? TR_AUDIT_CHECK : 0));
 }
 
 static void
@@ -776,14 +778,14 @@ tr_daemon_serve(int argc, char **argv)
 	 * fdatasync of the audit log and, on SQLite, of the WAL.
 	 */
 	if (tr_durable_new(&durable) < 0 ||
-	    tr_durable_add_source(durable, tr_audit_sync, audit) < 0) {
+	    tr_durable_add_source(durable, tr_audit_sync, NULL, audit) < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());
 		goto out;
 	}
 	if (!is_pg) {
 		if (tr_store_sqlite_wal_new(&wal, sc.db_path) < 0 ||
 		    tr_durable_add_source(durable, tr_store_sqlite_wal_sync,
-		    wal) < 0) {
+		    tr_store_sqlite_wal_idle, wal) < 0) {
 			rc = tr_daemon_fail("%s", tresor_error_last());
 			goto out;
 		}

@@ -213,7 +213,7 @@ rotate_locked(struct tr_audit *a)
 }
 
 int
-tr_audit_write(struct tr_audit *a, json_t *record, bool sync)
+tr_audit_write(struct tr_audit *a, json_t *record, unsigned int flags)
 {
 	struct tr_buf body, lb;
 	char *line = NULL;
@@ -232,7 +232,8 @@ tr_audit_write(struct tr_audit *a, json_t *record, bool sync)
 		return tr_error_set(TRESOR_EIO, "audit record too long");
 	}
 	pthread_mutex_lock(&a->lock);
-	if (!still_linked(a)) {
+	if ((flags & (TR_AUDIT_CHECK | TR_AUDIT_SYNC)) != 0 &&
+	    !still_linked(a)) {
 		rc = tr_error_set(TRESOR_EIO,
 		    "the audit log %s was removed or replaced", a->path);
 		goto out;
@@ -269,7 +270,7 @@ tr_audit_write(struct tr_audit *a, json_t *record, bool sync)
 	a->seq++;
 	a->size += len + 1;
 	tr_audit_line_hash(line, len, a->prev);
-	mine = sync ? a->seq : 0;
+	mine = (flags & TR_AUDIT_SYNC) != 0 ? a->seq : 0;
 	/* group sync: one fdatasync covers every record written so far */
 	while (a->synced < mine) {
 		if (a->syncing) {

@@ -32,11 +32,16 @@ int tr_audit_open(struct tr_audit **out, const char *path, size_t max_bytes);
 void tr_audit_close(struct tr_audit *a);
 
 /*
- * Append `record` (a JSON object; "seq" and "prev" are set here) and,
- * with `sync`, make it and every record before it durable.  0 or
- * TRESOR_EIO.  Thread-safe.
+ * Append `record` (a JSON object; "seq" and "prev" are set here).  With
+ * TR_AUDIT_CHECK, first make sure the file is still the one at the path
+ * (two stat calls: a removed or replaced log refuses the record); with
+ * TR_AUDIT_SYNC, make it and every record before it durable.  Without
+ * either, the caller must not act on the record before tr_audit_sync()
+ * (which checks and syncs) ran after it.  0 or TRESOR_EIO.  Thread-safe.
  */
-int tr_audit_write(struct tr_audit *a, json_t *record, bool sync);
+#define TR_AUDIT_SYNC 0x1u
+#define TR_AUDIT_CHECK 0x2u
+int tr_audit_write(struct tr_audit *a, json_t *record, unsigned int flags);
 
 /*
  * Make every record written so far durable: a sync source for

@@ -771,7 +771,10 @@ worker_main(void *arg)
 
 	seen_reload = srv->cfg->tls_reload != NULL ? *srv->cfg->tls_reload : 0;
 	while (!*srv->stop) {
+		/* one round of syncs for the whole turn's answers */
+		tr_durable_defer_begin();
 		h2o_evloop_run(w->loop, 200);
+		tr_durable_defer_end();
 		if (srv->ssl_ctx != NULL && srv->cfg->tls_reload != NULL &&
 		    *srv->cfg->tls_reload != seen_reload) {
 			seen_reload = *srv->cfg->tls_reload;

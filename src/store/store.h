@@ -382,6 +382,8 @@ struct tr_sqlite_wal;
 int tr_store_sqlite_wal_new(struct tr_sqlite_wal **out, const char *db_path);
 void tr_store_sqlite_wal_free(struct tr_sqlite_wal *w);
 int tr_store_sqlite_wal_sync(void *wal);
+/* True when no commit happened since the last tr_store_sqlite_wal_sync(). */
+bool tr_store_sqlite_wal_idle(void *wal);
 /*
  * Copy the WAL back into the database (a passive checkpoint; SQLite
  * syncs both files).  Group-commit connections leave this to one
@@ -404,6 +406,9 @@ struct tr_store *tr_store_inner(struct tr_store *st);
  * value.  `ttl_ms` bounds how long an entry is trusted (0: until
  * announced; with several nodes, the bound on a lost notification).
  */
+/* What one handle's cache may hold (entries, copies, blobs). */
+#define TR_STORE_CACHE_MAX_BYTES ((size_t)32 * 1024 * 1024)
+
 struct tr_store_bus;
 int tr_store_bus_new(struct tr_store_bus **out);
 void tr_store_bus_free(struct tr_store_bus *b);
@@ -421,7 +426,8 @@ void tr_store_cache_bypass(struct tr_store *st, bool on);
 struct tr_store_cache_stats {
 	uint64_t hits, misses, evictions, flushes;
 	size_t entries;
-	size_t bytes;		/* held, blobs included (budget 16 MiB) */
+	size_t bytes;		/* held, blobs included (the budget:
+				 * TR_STORE_CACHE_MAX_BYTES) */
 };
 /* Zeroes for a handle that is not a cache. */
 void tr_store_cache_stats(struct tr_store *st,

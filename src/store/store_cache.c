@@ -24,13 +24,14 @@
 #include "store/store.h"
 #include "store/store_int.h"
 #include "util/alloc.h"
+#include "util/log.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
 
 #define BUS_RING 8192u
-#define CACHE_MAX_ENTRIES 8192u
-#define CACHE_MAX_BYTES ((size_t)16 * 1024 * 1024)	/* per handle */
+#define CACHE_MAX_ENTRIES 65536u	/* the byte budget binds first */
+#define CACHE_MAX_BYTES TR_STORE_CACHE_MAX_BYTES
 #define CACHE_MAX_VERSIONS 8u		/* sv_get results kept per secret */
 #define KEY_MAX (2 * TR_ID_MAX + TR_NAME_MAX + 64)
 
@@ -100,11 +101,6 @@ tr_store_bus_publish(struct tr_store_bus *b, const char *payload)
 
 enum entry_kind { E_OBJ = 1, E_NAME, E_SECRET, E_KV };
 
-struct sv_slot {
-	bool used;
-	struct tr_secret_version v;	/* with blobs */
-};
-
 struct entry {
 	struct entry *hnext;		/* hash chain */
 	struct entry *lprev, *lnext;	/* LRU, most recent first */
@@ -112,7 +108,6 @@ struct entry {
 	enum entry_kind kind;
 	int64_t born;			/* tr_mono_ms() when filled */
 	size_t bytes;			/* what it holds, for the budget */
-	char key[KEY_MAX];
 	union {
 		struct tr_obj obj;			/* E_OBJ */
 		char id[TR_ID_MAX];			/* E_NAME */
@@ -120,12 +115,13 @@ struct entry {
 			struct tr_secret_version *list;
 			size_t n;
 			bool have_list;
-			struct sv_slot *slot;	/* CACHE_MAX_VERSIONS,
-						 * made on first use */
+			/* sv_get results with blobs, each made on use */
+			struct tr_secret_version *slot[CACHE_MAX_VERSIONS];
 			unsigned int next_slot;
 		} s;
 		struct tr_key_version kv;		/* E_KV */
 	} u;
+	char key[];			/* as long as it is */
 };
 
 struct cache_store {
@@ -204,10 +200,11 @@ entry_free(struct entry *e)
 		break;
 	case E_SECRET:
 		tr_secret_version_list_free(e->u.s.list, e->u.s.n);
-		for (i = 0; e->u.s.slot != NULL && i < CACHE_MAX_VERSIONS; i++)
-			if (e->u.s.slot[i].used)
-				tr_secret_version_dispose(&e->u.s.slot[i].v);
-		tr_free(e->u.s.slot);
+		for (i = 0; i < CACHE_MAX_VERSIONS; i++)
+			if (e->u.s.slot[i] != NULL) {
+				tr_secret_version_dispose(e->u.s.slot[i]);
+				tr_free(e->u.s.slot[i]);
+			}
 		break;
 	case E_KV:
 		tr_key_version_dispose(&e->u.kv);
@@ -326,7 +323,7 @@ static struct entry *
 insert(struct cache_store *c, const char *key, enum entry_kind kind)
 {
 	struct entry *e;
-	size_t b;
+	size_t b, klen = strlen(key);
 
 	drop_key(c, key);
 	while (c->count >= CACHE_MAX_ENTRIES && c->lru_tail != NULL) {
@@ -335,14 +332,14 @@ insert(struct cache_store *c, const char *key, enum entry_kind kind)
 	}
 	if (c->count >= c->nbuckets)
 		grow(c);
-	e = tr_calloc(1, sizeof(*e));
+	e = tr_calloc(1, sizeof(*e) + klen + 1);
 	if (e == NULL)
 		return NULL;
-	key_of(e->key, "", key);
+	memcpy(e->key, key, klen + 1);
 	e->hash = hash_str(e->key);
 	e->kind = kind;
 	e->born = tr_mono_ms();
-	e->bytes = sizeof(*e);
+	e->bytes = sizeof(*e) + klen + 1;
 	c->bytes += e->bytes;
 	b = e->hash & (c->nbuckets - 1);
 	e->hnext = c->buckets[b];
@@ -366,7 +363,7 @@ sv_bytes(const struct tr_secret_version *v)
 static void
 account(struct cache_store *c, struct entry *e)
 {
-	size_t n = sizeof(*e), i;
+	size_t n = sizeof(*e) + strlen(e->key) + 1, i;
 
 	switch (e->kind) {
 	case E_OBJ:
@@ -375,13 +372,9 @@ account(struct cache_store *c, struct entry *e)
 	case E_SECRET:
 		for (i = 0; e->u.s.have_list && i < e->u.s.n; i++)
 			n += sv_bytes(&e->u.s.list[i]);
-		if (e->u.s.slot != NULL) {
-			n += CACHE_MAX_VERSIONS * sizeof(*e->u.s.slot);
-			for (i = 0; i < CACHE_MAX_VERSIONS; i++)
-				if (e->u.s.slot[i].used)
-					n += sv_bytes(&e->u.s.slot[i].v) -
-					    sizeof(e->u.s.slot[i].v);
-		}
+		for (i = 0; i < CACHE_MAX_VERSIONS; i++)
+			if (e->u.s.slot[i] != NULL)
+				n += sv_bytes(e->u.s.slot[i]);
 		break;
 	case E_KV:
 		n += e->u.kv.wrapped_len +
@@ -549,6 +542,14 @@ c_close(struct tr_store *base)
 {
 	struct cache_store *c = (struct cache_store *)base;
 
+	if (c->stats.hits + c->stats.misses >= 1000)
+		tr_log_info("read cache of a handle: %llu hits, %llu misses, "
+		    "%llu evictions, %llu flushes; %zu entries, %zu KiB held "
+		    "(budget %zu KiB)", (unsigned long long)c->stats.hits,
+		    (unsigned long long)c->stats.misses,
+		    (unsigned long long)c->stats.evictions,
+		    (unsigned long long)c->stats.flushes, c->count,
+		    c->bytes / 1024, CACHE_MAX_BYTES / 1024);
 	while (c->lru_head != NULL)
 		remove_entry(c, c->lru_head);
 	tr_free(c->buckets);
@@ -667,26 +668,28 @@ c_sv_get(struct tr_store *base, struct tr_secret_version *out,
 		return inner_read(c)->ops->sv_get(c->inner, out,
 		    secret_id, number);
 	catch_up(c);
-	if ((e = secret_entry(c, secret_id, false)) != NULL &&
-	    e->u.s.slot != NULL)
+	if ((e = secret_entry(c, secret_id, false)) != NULL)
 		for (i = 0; i < CACHE_MAX_VERSIONS; i++)
-			if (e->u.s.slot[i].used &&
-			    e->u.s.slot[i].v.number == number) {
+			if (e->u.s.slot[i] != NULL &&
+			    e->u.s.slot[i]->number == number) {
 				c->stats.hits++;
-				return sv_copy(out, &e->u.s.slot[i].v);
+				return sv_copy(out, e->u.s.slot[i]);
 			}
 	c->stats.misses++;
 	if ((rc = inner_read(c)->ops->sv_get(c->inner, out, secret_id,
 	    number)) < 0)
 		return rc;
-	if ((e = secret_entry(c, secret_id, true)) != NULL &&
-	    (e->u.s.slot != NULL || (e->u.s.slot = tr_calloc(
-	    CACHE_MAX_VERSIONS, sizeof(*e->u.s.slot))) != NULL)) {
-		struct sv_slot *sl = &e->u.s.slot[e->u.s.next_slot];
+	if ((e = secret_entry(c, secret_id, true)) != NULL) {
+		struct tr_secret_version **sl = &e->u.s.slot[e->u.s.next_slot];
 
-		if (sl->used)
-			tr_secret_version_dispose(&sl->v);
-		sl->used = sv_copy(&sl->v, out) == 0;
+		if (*sl != NULL)
+			tr_secret_version_dispose(*sl);
+		else
+			*sl = tr_malloc(sizeof(**sl));
+		if (*sl != NULL && sv_copy(*sl, out) < 0) {
+			tr_free(*sl);
+			*sl = NULL;
+		}
 		e->u.s.next_slot = (e->u.s.next_slot + 1) % CACHE_MAX_VERSIONS;
 		account(c, e);
 	}

@@ -1400,6 +1400,14 @@ tr_store_sqlite_wal_free(struct tr_sqlite_wal *w)
 	tr_free(w);
 }
 
+bool
+tr_store_sqlite_wal_idle(void *payload)
+{
+	struct tr_sqlite_wal *w = payload;
+
+	return atomic_load(&commits) == w->synced;
+}
+
 int
 tr_store_sqlite_wal_sync(void *payload)
 {

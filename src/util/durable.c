@@ -30,12 +30,13 @@ struct tr_durable;
 struct source {
 	struct tr_durable *owner;
 	int (*sync)(void *payload);
+	bool (*idle)(void *payload);	/* NULL, or true: nothing to sync */
 	void *payload;
 	/* sources after the first sync on a thread of their own, so that
 	 * a round takes as long as the slowest source, not their sum */
 	pthread_t thread;
 	bool has_thread;
-	uint64_t round_seen;
+	bool go;			/* run once; under hlock */
 	int result;
 };
 
@@ -69,8 +70,7 @@ struct tr_durable {
 	/* the helpers of a round */
 	pthread_mutex_t hlock;
 	pthread_cond_t hgo, hdone;
-	uint64_t hround;		/* rounds started */
-	size_t hfinished;		/* helpers done with `round` */
+	size_t hfinished;		/* helpers done with this round */
 	bool hstop;
 };
 
@@ -92,11 +92,11 @@ helper_main(void *arg)
 
 	pthread_mutex_lock(&d->hlock);
 	for (;;) {
-		while (!d->hstop && d->hround == src->round_seen)
+		while (!d->hstop && !src->go)
 			pthread_cond_wait(&d->hgo, &d->hlock);
-		if (d->hround == src->round_seen)
+		if (!src->go)
 			break;		/* stopping, no round pending */
-		src->round_seen = d->hround;
+		src->go = false;
 		pthread_mutex_unlock(&d->hlock);
 		r = src->sync(src->payload);
 		pthread_mutex_lock(&d->hlock);
@@ -108,7 +108,12 @@ helper_main(void *arg)
 	return NULL;
 }
 
-/* One round: every source, the helpers' in parallel with the first. */
+/*
+ * One round: every source, the helpers' in parallel with the first.  A
+ * helper whose source says it has nothing to sync is not woken: a round
+ * of reads (an audit record each, no commit) costs no thread switch for
+ * the database's WAL.
+ */
 static bool
 run_sources(struct tr_durable *d)
 {
@@ -116,12 +121,19 @@ run_sources(struct tr_durable *d)
 	bool ok = true;
 
 	pthread_mutex_lock(&d->hlock);
-	for (i = 1; i < d->nsources; i++)
-		if (d->sources[i].has_thread)
-			nhelpers++;
-	d->hround++;
 	d->hfinished = 0;
-	pthread_cond_broadcast(&d->hgo);
+	for (i = 1; i < d->nsources; i++) {
+		struct source *src = &d->sources[i];
+
+		src->result = 0;
+		if (!src->has_thread ||
+		    (src->idle != NULL && src->idle(src->payload)))
+			continue;
+		src->go = true;
+		nhelpers++;
+	}
+	if (nhelpers > 0)
+		pthread_cond_broadcast(&d->hgo);
 	pthread_mutex_unlock(&d->hlock);
 
 	if (d->nsources > 0 && d->sources[0].sync(d->sources[0].payload) < 0)
@@ -268,7 +280,7 @@ tr_durable_free(struct tr_durable *d)
 
 int
 tr_durable_add_source(struct tr_durable *d, int (*sync)(void *payload),
-    void *payload)
+    bool (*idle)(void *payload), void *payload)
 {
 	int rc = 0;
 
@@ -280,10 +292,8 @@ tr_durable_add_source(struct tr_durable *d, int (*sync)(void *payload),
 
 		src->owner = d;
 		src->sync = sync;
+		src->idle = idle;
 		src->payload = payload;
-		pthread_mutex_lock(&d->hlock);
-		src->round_seen = d->hround;
-		pthread_mutex_unlock(&d->hlock);
 		/* the first runs on the syncer; the others beside it */
 		if (d->nsources > 0 && pthread_create(&src->thread, NULL,
 		    helper_main, src) == 0)
@@ -328,20 +338,53 @@ tr_durable_unsubscribe(struct tr_durable *d, int id)
 	pthread_mutex_unlock(&d->lock);
 }
 
-uint64_t
-tr_durable_ticket(struct tr_durable *d)
+/*
+ * Wake the syncer when it sleeps; a running round is followed by another
+ * as long as taken != done.  The ticket's increment comes before the load
+ * of `waiting` (both sequentially consistent): see syncer_main.
+ */
+static void
+kick(struct tr_durable *d)
 {
-	uint64_t t = atomic_fetch_add(&d->taken, 1) + 1;
-
-	/*
-	 * Wake the syncer only when it sleeps; a running round is followed
-	 * by another as long as taken != done.
-	 */
 	if (atomic_load(&d->waiting)) {
 		pthread_mutex_lock(&d->lock);
 		pthread_cond_signal(&d->work);
 		pthread_mutex_unlock(&d->lock);
 	}
+}
+
+/* This thread's deferral (tr_durable_defer_begin/end). */
+static _Thread_local bool defer_on;
+static _Thread_local struct tr_durable *defer_pending;
+
+void
+tr_durable_defer_begin(void)
+{
+	defer_on = true;
+}
+
+void
+tr_durable_defer_end(void)
+{
+	defer_on = false;
+	if (defer_pending != NULL) {
+		kick(defer_pending);
+		defer_pending = NULL;
+	}
+}
+
+uint64_t
+tr_durable_ticket(struct tr_durable *d)
+{
+	uint64_t t = atomic_fetch_add(&d->taken, 1) + 1;
+
+	if (defer_on) {
+		if (defer_pending != NULL && defer_pending != d)
+			kick(defer_pending);
+		defer_pending = d;
+		return t;
+	}
+	kick(d);
 	return t;
 }
 

@@ -22,6 +22,7 @@
 #ifndef TR_UTIL_DURABLE_H
 #define TR_UTIL_DURABLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct tr_durable;
@@ -32,12 +33,13 @@ int tr_durable_new(struct tr_durable **out);
 void tr_durable_free(struct tr_durable *d);
 
 /*
- * A sync source: called on the syncer thread once per round; 0, or
- * negative when the data could not be made durable.  Add sources before
- * taking tickets.
+ * A sync source: called once per round; 0, or negative when the data
+ * could not be made durable.  `idle` (may be NULL) is asked first, on the
+ * syncer thread: true means nothing was written since the source's last
+ * sync, and the round skips it.  Add sources before taking tickets.
  */
 int tr_durable_add_source(struct tr_durable *d, int (*sync)(void *payload),
-    void *payload);
+    bool (*idle)(void *payload), void *payload);
 
 /*
  * `wake` is called on the syncer thread after each round, under the
@@ -51,6 +53,17 @@ void tr_durable_unsubscribe(struct tr_durable *d, int id);
 
 /* A ticket covering every write this thread finished before the call. */
 uint64_t tr_durable_ticket(struct tr_durable *d);
+
+/*
+ * Between begin and end, tickets this thread takes do not wake a
+ * sleeping syncer; end wakes it once.  An event loop brackets each turn
+ * (one epoll batch of requests) with them, so that a round starts after
+ * the batch and covers all of it, instead of starting at its first
+ * ticket and leaving the rest of the batch to the next round.  Nothing
+ * may wait for a ticket between begin and end.
+ */
+void tr_durable_defer_begin(void);
+void tr_durable_defer_end(void);
 
 /* 1: durable; 0: not yet; TRESOR_EIO: its round failed.  Lock-free. */
 int tr_durable_status(struct tr_durable *d, uint64_t ticket);

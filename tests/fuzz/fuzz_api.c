@@ -157,12 +157,12 @@ open_store(struct tr_store **out, void *payload)
 
 /* The audit sink: build the record's text as tresord would, keep none. */
 static int
-audit_sink(void *payload, json_t *record, bool sync)
+audit_sink(void *payload, json_t *record, unsigned int flags)
 {
 	char *s = json_dumps(record, JSON_COMPACT);
 
 	(void)payload;
-	(void)sync;
+	(void)flags;
 	FZ_CHECK(s != NULL, "audit record does not serialise");
 	tr_free(s);
 	return 0;

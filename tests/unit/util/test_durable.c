@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,7 +69,7 @@ test_ticket_covers_writes_before_it(void **state)
 
 	(void)state;
 	assert_int_equal(tr_durable_new(&d), 0);
-	assert_int_equal(tr_durable_add_source(d, src_sync, &a), 0);
+	assert_int_equal(tr_durable_add_source(d, src_sync, NULL, &a), 0);
 	assert_true(tr_durable_subscribe(d, on_wake, NULL) >= 0);
 	for (i = 1; i <= 50; i++) {
 		atomic_store(&a.written, (uint64_t)i);
@@ -91,7 +92,7 @@ test_failed_round_fails_its_tickets_only(void **state)
 
 	(void)state;
 	assert_int_equal(tr_durable_new(&d), 0);
-	assert_int_equal(tr_durable_add_source(d, src_sync, &a), 0);
+	assert_int_equal(tr_durable_add_source(d, src_sync, NULL, &a), 0);
 	atomic_store(&a.fail, 1);
 	t1 = tr_durable_ticket(d);
 	assert_int_equal(tr_durable_wait(d, t1), TRESOR_EIO);
@@ -133,7 +134,7 @@ test_waiters_share_rounds(void **state)
 	(void)state;
 	a.sleep_ms = 5;
 	assert_int_equal(tr_durable_new(&d), 0);
-	assert_int_equal(tr_durable_add_source(d, src_sync, &a), 0);
+	assert_int_equal(tr_durable_add_source(d, src_sync, NULL, &a), 0);
 	for (i = 0; i < 16; i++) {
 		w[i].d = d;
 		w[i].rc = 0;
@@ -159,8 +160,8 @@ test_sources_run_side_by_side(void **state)
 	a.sleep_ms = 100;
 	b.sleep_ms = 100;
 	assert_int_equal(tr_durable_new(&d), 0);
-	assert_int_equal(tr_durable_add_source(d, src_sync, &a), 0);
-	assert_int_equal(tr_durable_add_source(d, src_sync, &b), 0);
+	assert_int_equal(tr_durable_add_source(d, src_sync, NULL, &a), 0);
+	assert_int_equal(tr_durable_add_source(d, src_sync, NULL, &b), 0);
 	assert_int_equal(tr_durable_wait(d, tr_durable_ticket(d)), 0);
 	assert_int_equal(atomic_load(&a.calls), 1);
 	assert_int_equal(atomic_load(&b.calls), 1);
@@ -174,6 +175,76 @@ test_sources_run_side_by_side(void **state)
 	tr_durable_free(d);
 }
 
+static bool
+src_idle(void *p)
+{
+	struct src *s = p;
+
+	return atomic_load(&s->written) == atomic_load(&s->synced);
+}
+
+/* A helper source with nothing new is skipped; with something, it runs. */
+static void
+test_idle_source_is_skipped(void **state)
+{
+	struct tr_durable *d;
+	struct src a = { 0 }, b = { 0 };
+
+	(void)state;
+	assert_int_equal(tr_durable_new(&d), 0);
+	assert_int_equal(tr_durable_add_source(d, src_sync, NULL, &a), 0);
+	assert_int_equal(tr_durable_add_source(d, src_sync, src_idle, &b), 0);
+	assert_int_equal(tr_durable_wait(d, tr_durable_ticket(d)), 0);
+	assert_int_equal(atomic_load(&a.calls), 1);
+	assert_int_equal(atomic_load(&b.calls), 0);
+	/* b has a write: the next round syncs it, and it is durable */
+	atomic_store(&b.written, 7);
+	assert_int_equal(tr_durable_wait(d, tr_durable_ticket(d)), 0);
+	assert_int_equal(atomic_load(&b.calls), 1);
+	assert_int_equal(atomic_load(&b.synced), 7);
+	/* a failure of b after a skipped round still fails its round */
+	assert_int_equal(tr_durable_wait(d, tr_durable_ticket(d)), 0);
+	assert_int_equal(atomic_load(&b.calls), 1);
+	atomic_store(&b.written, 8);
+	atomic_store(&b.fail, 1);
+	assert_int_equal(tr_durable_wait(d, tr_durable_ticket(d)),
+	    TRESOR_EIO);
+	assert_int_equal(atomic_load(&a.calls), 4);
+	tr_durable_free(d);
+}
+
+/* Deferred tickets start no round until the bracket ends; then one. */
+static void
+test_deferred_tickets_share_one_round(void **state)
+{
+	struct tr_durable *d;
+	struct src a = { 0 };
+	uint64_t t[8];
+	int i;
+
+	(void)state;
+	assert_int_equal(tr_durable_new(&d), 0);
+	assert_int_equal(tr_durable_add_source(d, src_sync, NULL, &a), 0);
+	/* a first round, then time for the syncer to fall asleep */
+	assert_int_equal(tr_durable_wait(d, tr_durable_ticket(d)), 0);
+	usleep(50 * 1000);
+	tr_durable_defer_begin();
+	for (i = 0; i < 8; i++)
+		t[i] = tr_durable_ticket(d);
+	usleep(50 * 1000);
+	/* the syncer slept through the turn */
+	assert_int_equal(atomic_load(&a.calls), 1);
+	assert_int_equal(tr_durable_status(d, t[0]), 0);
+	tr_durable_defer_end();
+	for (i = 0; i < 8; i++)
+		assert_int_equal(tr_durable_wait(d, t[i]), 0);
+	assert_int_equal(atomic_load(&a.calls), 2);
+	/* outside a bracket a ticket wakes the syncer at once */
+	assert_int_equal(tr_durable_wait(d, tr_durable_ticket(d)), 0);
+	assert_int_equal(atomic_load(&a.calls), 3);
+	tr_durable_free(d);
+}
+
 int
 main(void)
 {
@@ -182,6 +253,8 @@ main(void)
 		cmocka_unit_test(test_failed_round_fails_its_tickets_only),
 		cmocka_unit_test(test_waiters_share_rounds),
 		cmocka_unit_test(test_sources_run_side_by_side),
+		cmocka_unit_test(test_idle_source_is_skipped),
+		cmocka_unit_test(test_deferred_tickets_share_one_round),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
