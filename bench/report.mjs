@@ -142,8 +142,9 @@ if (has("profile-children.txt")) {
   if (whole > 0) {
     const rows = [
       ["HTTP (h2o: parse, write; on_req less tr_api_handle)", whole - incl(/^tr_api_handle$/)],
-      ["audit log: tr_audit_write (two records, JSON, fdatasync)", incl(/^tr_audit_write$/)],
-      ["  of which fdatasync", incl(/^(__GI_fdatasync|fdatasync)/)],
+      ["audit log: tr_audit_write (a read's one record: JSON, hash, write)", incl(/^tr_audit_write$/)],
+      ["group commit, on the syncer thread: syncer_main (fdatasync of the audit log; the WAL's when a commit happened)", incl(/^syncer_main$/)],
+      ["  of which fdatasync (CPU in the kernel: the file system's journal, the virtual disk)", incl(/^(__GI_fdatasync|fdatasync)/)],
       ["authentication: tr_auth_request", incl(/^tr_auth_request$/)],
       ["  of which signature verification: tr_httpsig_verify", incl(/^tr_httpsig_verify$/)],
       ["handler: tr_api_get_secret_bundle", incl(/^tr_api_get_secret_bundle$/)],
@@ -154,7 +155,7 @@ if (has("profile-children.txt")) {
       ["SQLite statements, all callers: sqlite3_step + sqlite3_reset", incl(/^sqlite3_step$/) + incl(/^sqlite3_reset$/)],
       ["usage metering: meter / tr_usage_count", Math.max(incl(/^meter$/), incl(/^tr_usage_count$/))],
     ];
-    p("The request's CPU time, by part (inclusive shares of tresord's on-CPU samples):", "",
+    p("The request's CPU time, by part (inclusive shares of tresord's on-CPU samples, all threads; the syncer's rows are outside on_req):", "",
       "| part | share |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v.toFixed(1)} % |`), "");
   }
   p("On-CPU profile (perf record -F 999 --call-graph dwarf; `perf report --children`): the share of " +
@@ -179,8 +180,8 @@ p("## 3. Durable writes: UpdateSecret (new version)", "",
   "are signed ahead by bench/presign and each request is sent once (BENCH_ONCE=1). Request j of a table " +
   "updates secret j mod S of S fresh secrets (at least two per connection, at most 29 updates each: a " +
   "secret holds at most 30 versions in use). A table that runs out before the end is made three times " +
-  "larger and the level run again. tresord answers only after SQLite (WAL, synchronous=FULL) committed " +
-  "the version and the audit record was fdatasync'ed. Afterwards ListSecretVersions counts the versions " +
+  "larger and the level run again. tresord answers only after SQLite (WAL) committed the version and " +
+  "one shared fdatasync of the WAL and another of the audit log (group commit) covered it. Afterwards ListSecretVersions counts the versions " +
   "the server holds; `verified` means they match the 2xx answers, give or take the requests still in flight " +
   "when wrk stopped (at most one per connection: carried out, their answers not counted).", "",
   "| connections | UpdateSecret/s (2xx) | p50 ms | p99 ms | 2xx | non-2xx | versions found | verified | table | secrets |",
@@ -282,6 +283,59 @@ if (fj) {
     `reads still returned the old version; the last process saw the new one ${f1(fj.last_process_saw_rotation_after_s)} s ` +
     "after it (bounded by the TTL).", "");
   R("fleet_calls_saved_pct", +f3(fj.saved_pct));
+}
+
+// ------------------------------------------------------------ postgres
+if (has("pg-read-1-n1.json")) {
+  const sumRate = (tag) => {
+    const n = num(`${tag}.nodes`);
+    let rate = 0, ok = 0, bad = 0, p50 = 0, p99 = 0, out = false;
+    for (let i = 1; i <= n; i++) {
+      const r = json(`${tag}-n${i}.json`);
+      if (!r) return null;
+      rate += rate2xx(r); ok += ok2xx(r); bad += r.errors.status + sockErr(r);
+      p50 = Math.max(p50, r.lat_us.p50); p99 = Math.max(p99, r.lat_us.p99);
+      out = out || r.exhausted_threads > 0;
+    }
+    return { n, rate, ok, bad, p50, p99, out };
+  };
+  const sqR = rate2xx(json("read-w1-tresor.json"));
+  const sqW = rate2xx(json("writes-c32.json"));
+  const rows = [["reads: GetSecretBundle", "pg-read", sqR, "read"], ["writes: UpdateSecret", "pg-write", sqW, "write"]];
+  p("## 7. PostgreSQL: one node and three", "",
+    "A PostgreSQL cluster of the run's own (tests/pg/pg.sh, PG_DURABLE=1: fsync, synchronous_commit and " +
+    "full_page_writes on, so a 2xx means committed on disk) holds the store; tresord nodes on it, each " +
+    "`--threads 1` with its handler pool (`--db-pool`, default 16) for the database calls. The same policy " +
+    "world as phase 1 (bench/setup.mjs on node 1); nodes 2 and 3 use copies of node 1's directory. Reads: " +
+    "bench-reader's GetSecretBundle, 32 connections (three nodes: 11 each, one wrk per node). Writes: " +
+    "UpdateSecret of fresh secrets as in phase 3, 32 connections (three nodes: 11 each, the table split " +
+    "between them). All of it shares the machine's two cores with PostgreSQL and the load generators, so " +
+    "three nodes show the cost of coordination (notifications, cache refills, compare-and-set on versions), " +
+    "not more capacity. The ratios compare with SQLite's figures of this run: phase 1 (one thread) and " +
+    "phase 3 (32 connections).", "",
+    "| | SQLite req/s | PostgreSQL, 1 node | p50 / p99 ms | vs SQLite | PostgreSQL, 3 nodes | p50 / p99 ms (worst node) | vs SQLite | non-2xx |",
+    "|---|---|---|---|---|---|---|---|---|");
+  for (const [label, tag, sq, rn] of rows) {
+    const a = sumRate(`${tag}-1`), b = sumRate(`${tag}-3`);
+    if (!a || !b) continue;
+    p(`| ${label} | ${f0(sq)} | ${f0(a.rate)}${a.out ? " (table ran out)" : ""} | ${ms(a.p50)} / ${ms(a.p99)} | ${f2(a.rate / sq)} | ` +
+      `${f0(b.rate)}${b.out ? " (table ran out)" : ""} | ${ms(b.p50)} / ${ms(b.p99)} | ${f2(b.rate / sq)} | ${a.bad + b.bad} |`);
+    R(`pg_${rn}_rps_1node`, Math.round(a.rate));
+    R(`pg_${rn}_rps_3nodes`, Math.round(b.rate));
+    R(`pg_${rn}_1node_vs_sqlite`, +f3(a.rate / sq));
+    R(`pg_${rn}_3nodes_vs_sqlite`, +f3(b.rate / sq));
+  }
+  const v1 = json("pg-writes-1.verify.json"), v3 = json("pg-writes-3.verify.json");
+  const w1 = sumRate("pg-write-1"), w3 = sumRate("pg-write-3");
+  if (v1 && v3 && w1 && w3) {
+    const good = v1.updates >= w1.ok && v1.updates - w1.ok <= 32 && v3.updates >= w3.ok && v3.updates - w3.ok <= 33;
+    p("", `Versions found afterwards (ListSecretVersions): ${f0(v1.updates)} for ${f0(w1.ok)} acknowledged ` +
+      `(one node), ${f0(v3.updates)} for ${f0(w3.ok)} (three nodes): ${good ? "verified" : "**not verified**"}.`);
+    R("pg_writes_verified", good ? 1 : 0);
+  }
+  p("");
+} else if (!quick) {
+  p("## 7. PostgreSQL", "", "No figures: the phase did not run (PostgreSQL missing, or see the run's log).", "");
 }
 
 // -------------------------------------------------------------- phases

@@ -25,6 +25,8 @@
 #   4 kms       Encrypt of 4 KiB, GenerateDataEncryptionKey
 #   5 cache     libtresor cached read, simulated fleet
 #   6 scale     1,000 then 1,000,000 secrets in one vault
+#   7 pg        PostgreSQL (durable settings): reads and UpdateSecret on
+#               one node and on three, beside phases 1 and 3 (SQLite)
 #
 # Benchmarks assert nothing: the script fails only when the harness
 # itself cannot run (build, setup, a server that does not start).
@@ -37,12 +39,12 @@ OUT=${BENCH_OUT:-$ROOT/bench/results.md}
 T_START=$(date +%s)
 
 if [ "$QUICK" = 1 ]; then
-	D_READ=1; D_WARM=0; D_WRITE=1; D_KMS=1; D_SCALE=1; D_PROF=1
+	D_READ=1; D_WARM=0; D_WRITE=1; D_KMS=1; D_SCALE=1; D_PROF=1; D_PG=1
 	SCALE_BIG=${BENCH_SCALE_BIG:-20000}; SCALE_SAMPLE=${BENCH_SCALE_SAMPLE:-256}
 	CACHE_READS=200000; CACHE_UNCACHED=20; FLEET_PROCS=10
 	WRITE_SECRETS=8
 else
-	D_READ=15; D_WARM=2; D_WRITE=8; D_KMS=10; D_SCALE=10; D_PROF=8
+	D_READ=15; D_WARM=2; D_WRITE=8; D_KMS=10; D_SCALE=10; D_PROF=8; D_PG=8
 	SCALE_BIG=${BENCH_SCALE_BIG:-1000000}; SCALE_SAMPLE=${BENCH_SCALE_SAMPLE:-4096}
 	CACHE_READS=2000000; CACHE_UNCACHED=500; FLEET_PROCS=100
 	WRITE_SECRETS=8
@@ -473,6 +475,130 @@ for size in small big; do
 	echo "$total" >"$RES/scale-$size.count"
 done
 stop_server
+
+# ---------------------------------------------------------------------
+# 7. PostgreSQL: reads and durable writes on one node and on three
+# ---------------------------------------------------------------------
+# A cluster of its own, with PostgreSQL's durable defaults (fsync,
+# synchronous_commit on: a 2xx means committed on disk).  Node 1 is
+# initialised and gets the same policy world as the SQLite run; nodes 2
+# and 3 get copies of its directory (root key, store.url, admin/), each
+# with its own audit log.  Reads: GetSecretBundle as bench-reader, 32
+# connections in all (three nodes: 11 each, one wrk per node).  Writes:
+# UpdateSecret as bench-writer, 32 connections in all, each request a
+# distinct signed PUT.  The SQLite figures to compare are phase 1's one
+# thread and phase 3's 32 connections.
+phase pg
+PG_SH=$ROOT/tests/pg/pg.sh
+PGW=$(mktemp -d /tmp/tresor-bench-pg.XXXXXX)
+chmod 755 "$PGW"	# the cluster's directory is handed to the server's user
+PG_NODES=()
+pg_cleanup() {
+	local p
+	for p in "${PG_NODES[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${PG_NODES[@]}"; do
+		while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+	done
+	PG_NODES=()
+	"$PG_SH" stop "$PGW/cluster" >/dev/null 2>&1 || true
+	rm -rf "$PGW"
+}
+pg_node_start() {	# pg_node_start N: node N on PG_PORT[N]
+	local n=$1 out
+	out=$(node "$ROOT/bench/start.mjs" --port "${PG_PORT[$n]}" \
+	    --log "$PGW/node$n.log" -- "$TRESORD" serve --data "$PGW/node$n" \
+	    --listen "127.0.0.1:${PG_PORT[$n]}" --threads 1) ||
+	    { tail -20 "$PGW/node$n.log" >&2; return 1; }
+	PG_NODES+=("$(echo "$out" | node -e 'let s="";process.stdin.on("data",
+	    d=>s+=d).on("end",()=>console.log(JSON.parse(s).pid))')")
+}
+pg_run() {	# pg_run TAG NODES CONNS-PER-NODE TABLE-PREFIX ONCE
+	local tag=$1 nodes=$2 c=$3 pre=$4 once=$5 n pids=()
+	for n in $(seq 1 "$nodes"); do
+		run_wrk "$tag-n$n" pg 1 "$c" "$D_PG" \
+		    "http://127.0.0.1:${PG_PORT[$n]}/" "$pre-n$n.tsv" "$once" &
+		pids+=($!)
+	done
+	for n in "${pids[@]}"; do wait "$n"; done
+	echo "$nodes" >"$RES/$tag.nodes"
+}
+pg_phase() {
+	local conn n lines
+	PG_PORT=(0)
+	for n in 1 2 3 4; do PG_PORT+=("$(free_port)"); done
+	cmdlog pg "PG_DURABLE=1 tests/pg/pg.sh start <dir> <port> (PostgreSQL $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1 | cut -d/ -f5); fsync, synchronous_commit, full_page_writes on)"
+	conn=$(PG_DURABLE=1 "$PG_SH" start "$PGW/cluster" "${PG_PORT[4]}") ||
+	    return 1
+	psql "$conn" -qc "CREATE DATABASE bench" >/dev/null || return 1
+	conn="${conn/dbname=postgres/dbname=bench}"
+	cmdlog pg "$TRESORD init --data node1 --store '$conn' --endpoint http://127.0.0.1:<port1>"
+	"$TRESORD" init --data "$PGW/node1" --store "$conn" \
+	    --endpoint "http://127.0.0.1:${PG_PORT[1]}" >/dev/null || return 1
+	for n in 2 3; do
+		mkdir -m 700 "$PGW/node$n"
+		cp -a "$PGW/node1/root.key" "$PGW/node1/store.url" \
+		    "$PGW/node1/admin" "$PGW/node$n/"
+	done
+	pg_node_start 1 || return 1
+	log "pg: setup on node 1"
+	node "$ROOT/bench/setup.mjs" --port "${PG_PORT[1]}" \
+	    --data "$PGW/node1" --out "$PGW/state.json" \
+	    --write-secrets "$WRITE_SECRETS" >&2 || return 1
+	local st=$PGW/state.json rk rid wk wid rs
+	rk=$(jget "$st" .reader.keyFile); rid=$(jget "$st" .reader.keyId)
+	wk=$(jget "$st" .writer.keyFile); wid=$(jget "$st" .writer.keyId)
+	rs=$(jget "$st" .readSecret)
+	for n in 1 2 3; do
+		echo "GET /20190301/secretbundles/$rs" |
+		    "$BIN/presign" --key-file "$rk" --key-id "$rid" \
+		    --host "127.0.0.1:${PG_PORT[$n]}" --threads "$(nproc)" \
+		    >"$PGW/get-n$n.tsv"
+	done
+	# two write tables (fresh secrets each, so that no secret passes
+	# its version limit): one for node 1, one split over three nodes
+	lines=$((4000 * D_PG))
+	log "pg: write tables of $lines signed PUTs"
+	cmdlog pg "node bench/writes.mjs prepare --state state.json --count $lines --min-secrets 64 (twice: one node; split in three, presigned per node)"
+	local t
+	for t in 1 3; do
+		node "$ROOT/bench/writes.mjs" prepare --state "$st" \
+		    --count "$lines" --min-secrets 64 --out "$PGW/put$t.lines" \
+		    --ids "$PGW/put$t.ids" >"$RES/pg-writes-$t.prep.json" ||
+		    return 1
+		for n in $(seq 1 "$t"); do
+			awk -v k="$n" -v t="$t" 'NR % t == k % t' \
+			    "$PGW/put$t.lines" |
+			    "$BIN/presign" --key-file "$wk" --key-id "$wid" \
+			    --host "127.0.0.1:${PG_PORT[$n]}" \
+			    --threads "$(nproc)" >"$PGW/put$t-n$n.tsv"
+		done
+	done
+
+	log "pg: one node, reads then writes, ${D_PG}s each"
+	warm 1 "http://127.0.0.1:${PG_PORT[1]}/" "$PGW/get-n1.tsv"
+	pg_run pg-read-1 1 32 "$PGW/get" 0
+	pg_run pg-write-1 1 32 "$PGW/put1" 1
+	pg_node_start 2 || return 1
+	pg_node_start 3 || return 1
+	log "pg: three nodes, reads then writes, ${D_PG}s each"
+	for n in 1 2 3; do
+		warm 1 "http://127.0.0.1:${PG_PORT[$n]}/" "$PGW/get-n$n.tsv"
+	done
+	pg_run pg-read-3 3 11 "$PGW/get" 0
+	pg_run pg-write-3 3 11 "$PGW/put3" 1
+	for t in 1 3; do
+		node "$ROOT/bench/writes.mjs" verify --state "$st" \
+		    --ids "$PGW/put$t.ids" >"$RES/pg-writes-$t.verify.json" ||
+		    return 1
+	done
+	echo ok >"$RES/pg.ok"
+}
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	pg_phase || log "pg: phase failed (see $PGW); no PostgreSQL figures"
+else
+	log "pg: PostgreSQL is not installed; skipped"
+fi
+pg_cleanup
 phase end
 
 # ---------------------------------------------------------------------

@@ -6,7 +6,8 @@
 #
 #   tests/pg/pg.sh start DIR PORT   initdb DIR on first use, then start
 #                                   the server on 127.0.0.1:PORT; prints
-#                                   the connection string
+#                                   the connection string (fsync off
+#                                   unless PG_DURABLE=1 at initdb)
 #   tests/pg/pg.sh stop DIR         stop it (fast shutdown)
 #   tests/pg/pg.sh run CMD [ARG...] a fresh cluster in a new temporary
 #                                   directory on a free port; CMD runs
@@ -95,10 +96,16 @@ start() {
 		listen_addresses = '127.0.0.1'
 		unix_socket_directories = '$dir'
 		max_connections = 100
-		fsync = off
-		synchronous_commit = off
-		full_page_writes = off
 		EOF
+		# tests trade durability for speed; benchmarks (PG_DURABLE=1)
+		# keep PostgreSQL's durable defaults
+		if [ "${PG_DURABLE:-0}" != 1 ]; then
+			cat >>"$dir/data/postgresql.conf" <<-EOF
+			fsync = off
+			synchronous_commit = off
+			full_page_writes = off
+			EOF
+		fi
 		if [ -n "$user" ]; then
 			chown "$user" "$dir/data/pg_hba.conf" \
 			    "$dir/data/postgresql.conf"
