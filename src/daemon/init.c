@@ -146,6 +146,29 @@ dump_new(json_t *v)
 }
 
 /* Refuse a directory that already holds a tresor installation. */
+
+/* The parents of `path` that do not exist, created as mkdir -p does. */
+static int
+make_parents(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path), i;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	for (i = 1; i < n; i++) {
+		if (buf[i] != '/')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return -1;
+		buf[i] = '/';
+	}
+	return 0;
+}
 static int
 check_fresh(const char *dir)
 {
@@ -288,7 +311,13 @@ tr_daemon_init(int argc, char **argv)
 		    "https:// URL");
 	tr_json_init();
 
-	/* the directory: create it 0700, or accept an empty-of-tresor one */
+	/*
+	 * The directory: create it 0700 (and missing parents as mkdir -p
+	 * does), or accept an empty-of-tresor one.
+	 */
+	if (mkdir(o.data, 0700) != 0 && errno == ENOENT &&
+	    make_parents(o.data) == 0)
+		(void)mkdir(o.data, 0700);
 	if (mkdir(o.data, 0700) != 0 && errno != EEXIST)
 		return tr_daemon_fail("cannot create %s: %s", o.data,
 		    strerror(errno));
