@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ struct serve_ctx {
 	struct tr_ratelimit *limiter;
 	struct tr_store_bus *bus;	/* changes, to every read cache */
 	int64_t cache_ttl_ms;		/* 0: trust until announced */
+	size_t cache_bytes;		/* a handle's read cache; 0: default */
 };
 
 /*
@@ -132,7 +134,7 @@ maintenance_main(void *arg)
 {
 	struct serve_ctx *sc = arg;
 	struct tr_api_thread *t = NULL;
-	int64_t next = 0, next_ckpt = 0;
+	int64_t next = 0, next_ckpt = 0, next_trim = 0;
 	size_t done;
 
 	if (tr_api_thread_new(&t, &sc->env) < 0) {
@@ -176,6 +178,15 @@ maintenance_main(void *arg)
 				    tresor_error_last());
 			next_ckpt = tr_mono_ms() + 1000;
 		}
+		/*
+		 * Give back to the system what the allocator keeps free:
+		 * caches evict and refill all the time, and without this
+		 * the freed pages stay in the process (RSS creeps up).
+		 */
+		if (tr_mono_ms() >= next_trim) {
+			(void)malloc_trim(0);
+			next_trim = tr_mono_ms() + 10 * 1000;
+		}
 		usleep(100 * 1000);
 	}
 	(void)tr_usage_flush(sc->env.usage, tr_api_thread_store(t));
@@ -195,7 +206,7 @@ open_store(struct tr_store **out, void *payload)
 	if ((rc = tr_store_open_url(&inner, sc->db_path, false)) < 0)
 		return rc;
 	if ((rc = tr_store_cache_wrap(out, inner, sc->bus, true,
-	    sc->cache_ttl_ms)) < 0)
+	    sc->cache_ttl_ms, sc->cache_bytes)) < 0)
 		tr_store_close(inner);
 	return rc;
 }
@@ -278,6 +289,12 @@ serve_usage(FILE *f)
 	    " so that the\n"
 	    "                      event loops never do (default: 0 on "
 	    "SQLite, 16 on PostgreSQL)\n"
+	    "  --cache-mb N        memory for the read caches in all, in MiB, "
+	    "shared by\n"
+	    "                      the store handles (default: 32 MiB a "
+	    "handle; one handle\n"
+	    "                      per event loop, pool thread and background"
+	    " job)\n"
 	    TR_HSM_SERVE_USAGE
 	    "SIGHUP reloads --tls-cert and --tls-key.\n");
 }
@@ -549,6 +566,7 @@ tr_daemon_serve(int argc, char **argv)
 		{ "rate-limit", required_argument, NULL, 'R' },
 		{ "rate-burst", required_argument, NULL, 'b' },
 		{ "db-pool", required_argument, NULL, 'P' },
+		{ "cache-mb", required_argument, NULL, 'K' },
 		{ "pkcs11-module", required_argument, NULL,
 		    TR_OPT_PKCS11_MODULE },
 		{ "pkcs11-slot", required_argument, NULL, TR_OPT_PKCS11_SLOT },
@@ -572,7 +590,7 @@ tr_daemon_serve(int argc, char **argv)
 	bool insecure = false;
 	uint64_t threads = 0, token_ttl = 3600, maint = 60;
 	uint64_t audit_max = (uint64_t)256 * 1024 * 1024;
-	uint64_t rate = 0, burst = 0, db_pool = UINT64_MAX;
+	uint64_t rate = 0, burst = 0, db_pool = UINT64_MAX, cache_mb = 0;
 	struct tr_durable *durable = NULL;
 	struct tr_sqlite_wal *wal = NULL;
 	bool is_pg;
@@ -593,7 +611,7 @@ tr_daemon_serve(int argc, char **argv)
 	memset(&hsm, 0, sizeof(hsm));
 	sc.env.region = TR_DEFAULT_REGION;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:M:CA:B:S:U:R:b:P:h", longopts,
+	while ((c = getopt_long(argc, argv, "d:l:T:c:k:Iu:L:r:t:M:CA:B:S:U:R:b:P:K:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -651,6 +669,12 @@ tr_daemon_serve(int argc, char **argv)
 			    &db_pool) < 0)
 				return tr_daemon_fail("--db-pool must be 0 to "
 				    "64 threads");
+			break;
+		case 'K':
+			if (tr_parse_u64(optarg, strlen(optarg), 1, 65536,
+			    &cache_mb) < 0)
+				return tr_daemon_fail("--cache-mb must be 1 to "
+				    "65536 MiB");
 			break;
 		case 'b':
 			if (tr_parse_u64(optarg, strlen(optarg), 1, 10000000,
@@ -820,6 +844,14 @@ tr_daemon_serve(int argc, char **argv)
 	hc.host = host;
 	hc.port = port;
 	hc.threads = (unsigned int)threads;
+	if (cache_mb > 0) {
+		/* every loop, pool thread and the background jobs' handle */
+		uint64_t handles = threads + db_pool + 1;
+
+		sc.cache_bytes = (size_t)(cache_mb * 1024 * 1024 / handles);
+		if (sc.cache_bytes < 1024 * 1024)
+			sc.cache_bytes = 1024 * 1024;
+	}
 	/*
 	 * h2o refuses bodies past this in plain text before tresor sees
 	 * them; tresor's own limits (1 MiB of JSON, 25 KiB of content)

@@ -405,8 +405,9 @@ struct tr_store *tr_store_inner(struct tr_store *st);
  * so a read that starts after a commit was announced never sees the old
  * value.  `ttl_ms` bounds how long an entry is trusted (0: until
  * announced; with several nodes, the bound on a lost notification).
+ * `max_bytes` bounds what it holds, entries and blobs (0: the default
+ * below); past it the least recently used entries go.
  */
-/* What one handle's cache may hold (entries, copies, blobs). */
 #define TR_STORE_CACHE_MAX_BYTES ((size_t)32 * 1024 * 1024)
 
 struct tr_store_bus;
@@ -414,7 +415,8 @@ int tr_store_bus_new(struct tr_store_bus **out);
 void tr_store_bus_free(struct tr_store_bus *b);
 void tr_store_bus_publish(struct tr_store_bus *b, const char *payload);
 int tr_store_cache_wrap(struct tr_store **out, struct tr_store *inner,
-    struct tr_store_bus *bus, bool announce_writes, int64_t ttl_ms);
+    struct tr_store_bus *bus, bool announce_writes, int64_t ttl_ms,
+    size_t max_bytes);
 
 /*
  * While `on`, the cache's reads go to the database and fill nothing: for

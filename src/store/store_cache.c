@@ -31,7 +31,6 @@
 
 #define BUS_RING 8192u
 #define CACHE_MAX_ENTRIES 65536u	/* the byte budget binds first */
-#define CACHE_MAX_BYTES TR_STORE_CACHE_MAX_BYTES
 #define CACHE_MAX_VERSIONS 8u		/* sv_get results kept per secret */
 #define KEY_MAX (2 * TR_ID_MAX + TR_NAME_MAX + 64)
 
@@ -138,6 +137,7 @@ struct cache_store {
 	size_t nbuckets;		/* power of two */
 	size_t count;
 	size_t bytes;			/* of every entry, blobs included */
+	size_t max_bytes;		/* the budget */
 	struct entry *lru_head, *lru_tail;
 	struct tr_buf payload;
 	struct tr_store_cache_stats stats;
@@ -387,7 +387,7 @@ account(struct cache_store *c, struct entry *e)
 	}
 	c->bytes = c->bytes - e->bytes + n;
 	e->bytes = n;
-	while (c->bytes > CACHE_MAX_BYTES && c->lru_tail != NULL &&
+	while (c->bytes > c->max_bytes && c->lru_tail != NULL &&
 	    c->lru_tail != e) {
 		remove_entry(c, c->lru_tail);
 		c->stats.evictions++;
@@ -549,7 +549,7 @@ c_close(struct tr_store *base)
 		    (unsigned long long)c->stats.misses,
 		    (unsigned long long)c->stats.evictions,
 		    (unsigned long long)c->stats.flushes, c->count,
-		    c->bytes / 1024, CACHE_MAX_BYTES / 1024);
+		    c->bytes / 1024, c->max_bytes / 1024);
 	while (c->lru_head != NULL)
 		remove_entry(c, c->lru_head);
 	tr_free(c->buckets);
@@ -982,7 +982,8 @@ static const struct tr_store_ops cache_ops = {
 
 int
 tr_store_cache_wrap(struct tr_store **out, struct tr_store *inner,
-    struct tr_store_bus *bus, bool announce_writes, int64_t ttl_ms)
+    struct tr_store_bus *bus, bool announce_writes, int64_t ttl_ms,
+    size_t max_bytes)
 {
 	struct cache_store *c;
 
@@ -1001,6 +1002,7 @@ tr_store_cache_wrap(struct tr_store **out, struct tr_store *inner,
 	c->bus = bus;
 	c->announce = announce_writes;
 	c->ttl_ms = ttl_ms;
+	c->max_bytes = max_bytes == 0 ? TR_STORE_CACHE_MAX_BYTES : max_bytes;
 	c->applied = atomic_load(&bus->head);
 	tr_buf_init(&c->payload, 65536);
 	*out = &c->base;

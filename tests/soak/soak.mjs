@@ -18,7 +18,8 @@
 // Environment: TRESORD, DURATION, RATE (requests a second, default 300),
 // MIX (Op:weight,... instead of the default mix),
 // WORKERS (16), SAMPLE_SECONDS, SOAK_DIR (keep the run there), THREADS
-// (tresord --threads, default: tresord's own default).
+// (tresord --threads, default: tresord's own default), CACHE_MB
+// (tresord --cache-mb, default 16).
 
 import fs from "node:fs";
 import path from "node:path";
@@ -65,6 +66,11 @@ function pct(a, p) {
 
 async function main() {
   const args = process.env.THREADS ? ["--threads", process.env.THREADS] : [];
+  // The read caches are bounded (--cache-mb); a 10-minute run with a
+  // growing data set fills the default budget (32 MiB a handle) only
+  // near its end, which would look like growth.  A smaller budget fills
+  // in the first minutes, so that growth in the second half means a leak.
+  args.push("--cache-mb", process.env.CACHE_MB || "16");
   const { server, port, creds } = await startFresh({ dir: root, args });
   const pid = server.pid;
   const T = creds.tenancy;

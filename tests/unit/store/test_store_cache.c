@@ -39,7 +39,7 @@ open_cached(struct fixture *f, struct tr_store **out, int64_t ttl)
 
 	if (tr_store_sqlite_open(&inner, f->db, false) < 0)
 		return -1;
-	return tr_store_cache_wrap(out, inner, f->bus, true, ttl);
+	return tr_store_cache_wrap(out, inner, f->bus, true, ttl, 0);
 }
 
 static int
@@ -344,12 +344,10 @@ test_iam_generation_follows_iam_writes(void **state)
 	tr_obj_dispose(&o);
 }
 
-/* Memory is bounded: many large versions read once each stay in budget. */
+/* Write `n` secrets of one 64 KiB version each; read each through f->b. */
 static void
-test_memory_budget(void **state)
+read_big_versions(struct fixture *f, int n)
 {
-	struct fixture *f = *state;
-	struct tr_store_cache_stats st;
 	struct tr_store_write w = { 0 };
 	struct tr_secret_version v, got;
 	static unsigned char big[64 * 1024];
@@ -358,8 +356,7 @@ test_memory_budget(void **state)
 	int i;
 
 	memset(big, 'x', sizeof(big));
-	/* twice the budget */
-	for (i = 0; i < (int)(2 * TR_STORE_CACHE_MAX_BYTES / sizeof(big)); i++) {
+	for (i = 0; i < n; i++) {
 		(void)snprintf(id, sizeof(id), "ocid1.vaultsecret.big%d", i);
 		mk(&o, "vaultsecret", id, id + 18, "{}");
 		assert_int_equal(put(f->a, &o, NULL), 0);
@@ -382,11 +379,40 @@ test_memory_budget(void **state)
 		tr_free(attrs_of(f->b, id));
 		tr_obj_dispose(&o);
 	}
+}
+
+/* Memory is bounded: many large versions read once each stay in budget. */
+static void
+test_memory_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct tr_store_cache_stats st;
+
+	/* twice the default budget */
+	read_big_versions(f, (int)(2 * TR_STORE_CACHE_MAX_BYTES / 65536));
 	tr_store_cache_stats(f->b, &st);
-	/* twice the budget read: the budget holds */
 	assert_true(st.bytes <= TR_STORE_CACHE_MAX_BYTES);
+	assert_true(st.bytes > TR_STORE_CACHE_MAX_BYTES / 2);
 	assert_true(st.evictions > 0);
 	assert_true(st.entries > 0);
+}
+
+/* A budget given at wrap time (tresord --cache-mb) is the one kept. */
+static void
+test_memory_budget_configured(void **state)
+{
+	struct fixture *f = *state;
+	struct tr_store_cache_stats st;
+	struct tr_store *inner;
+
+	tr_store_close(f->b);
+	assert_int_equal(tr_store_sqlite_open(&inner, f->db, false), 0);
+	assert_int_equal(tr_store_cache_wrap(&f->b, inner, f->bus, true, 0,
+	    1024 * 1024), 0);
+	read_big_versions(f, 64);	/* 4 MiB */
+	tr_store_cache_stats(f->b, &st);
+	assert_true(st.bytes <= 1024 * 1024);
+	assert_true(st.evictions > 0);
 }
 
 int
@@ -407,6 +433,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_iam_generation_follows_iam_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_budget_configured,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_budget, setup,
 		    teardown),
 	};
