@@ -35,6 +35,9 @@ struct tr_api_thread {
 	char tenancy_id[TR_ID_MAX];
 	struct attrs_slot *attrs_cache;	/* parsed attrs, by text */
 	struct decision_slot *decisions; /* authz.c, per world */
+	/* random bytes for request ids, drawn 4 KiB at a time */
+	unsigned char ids_pool[4096];
+	size_t ids_left;
 };
 
 struct tr_query_param {

@@ -405,8 +405,18 @@ new_request_id(struct tr_api_ctx *c)
 	size_t clen, i;
 	bool ok = true;
 
-	if (tr_random_bytes(r, sizeof(r)) < 0)
-		memset(r, 0, sizeof(r));
+	/*
+	 * Request ids are public, not secrets: one getrandom per 256 ids
+	 * instead of one per request.
+	 */
+	if (c->t->ids_left < sizeof(r)) {
+		if (tr_random_bytes(c->t->ids_pool,
+		    sizeof(c->t->ids_pool)) < 0)
+			memset(c->t->ids_pool, 0, sizeof(c->t->ids_pool));
+		c->t->ids_left = sizeof(c->t->ids_pool);
+	}
+	c->t->ids_left -= sizeof(r);
+	memcpy(r, c->t->ids_pool + c->t->ids_left, sizeof(r));
 	for (i = 0; i < 16; i++) {
 		server[2 * i] = hex[r[i] >> 4];
 		server[2 * i + 1] = hex[r[i] & 15];
