@@ -90,25 +90,6 @@ ocid_region(const char *id, char *out, size_t cap)
 	}
 }
 
-/* The reuse-rule MAC of api/secret_change.c: HMAC over id NUL content. */
-static int
-content_mac(struct tr_keystore *ks, const char *secret_id,
-    const struct tr_secret *pt, unsigned char out[32])
-{
-	struct tr_secret *buf = NULL;
-	size_t idlen = strlen(secret_id) + 1;
-	int rc;
-
-	if ((rc = tr_secret_new(&buf, idlen + pt->len)) < 0)
-		return rc;
-	memcpy(buf->ptr, secret_id, idlen);
-	memcpy(buf->ptr + idlen, pt->ptr, pt->len);
-	rc = tr_keystore_mac(ks, "tresor/secret-reuse/v1", buf->ptr, buf->len,
-	    out);
-	tr_secret_free(buf);
-	return rc;
-}
-
 /*
  * Every SQLite connection of this process (the store's) gets a large page
  * cache and memory-mapped reads: random OCID keys spread each batch over
@@ -301,7 +282,7 @@ main(int argc, char **argv)
 			    tr_envelope_seal(ks, &ref, x->obj.id, 1, fresh,
 			    &x->sv.wrapped_dek, &x->sv.wrapped_dek_len,
 			    &x->sv.content, &x->sv.content_len) < 0 ||
-			    content_mac(ks, x->obj.id, fresh,
+			    tr_keystore_content_mac(ks, x->obj.id, fresh,
 			    x->sv.content_mac) < 0)
 				errx(1, "sealing: %s", tresor_error_last());
 			x->sv.has_mac = true;

@@ -128,6 +128,17 @@ int tr_api_body(struct tr_api_ctx *c);
 int tr_api_check_fields(struct tr_api_ctx *c, const json_t *obj,
     const struct tr_field *fields, const char *prefix);
 
+#define TR_API_DAY_MS (24LL * 3600 * 1000)
+
+/*
+ * The body's optional timeOfDeletion (the body is parsed and checked
+ * here): between `min_days` and `max_days` from now, a minute of slack
+ * either way; `max_days` from now when absent.  On failure answer 400
+ * and return a negative code.
+ */
+int tr_api_deletion_time(struct tr_api_ctx *c, int min_days, int max_days,
+    int64_t *out);
+
 /* Check a map<string,string> (freeformTags) and map<string,map> (defined
  * tags) members when present; answer 400 on failure. */
 int tr_api_check_tags(struct tr_api_ctx *c, const json_t *obj);

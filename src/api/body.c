@@ -12,6 +12,7 @@
 #include "api/api_int.h"
 #include "util/alloc.h"
 #include "util/base64.h"
+#include "util/ct.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -387,7 +388,7 @@ tr_api_if_match(struct tr_api_ctx *c, const char *etag)
 	v = tr_request_header(c->req, "if-match", &len, NULL);
 	if (v == NULL || len == 0 || (len == 1 && v[0] == '*'))
 		return 0;
-	if (strlen(etag) != len || memcmp(v, etag, len) != 0) {
+	if (strlen(etag) != len || !tr_ct_eq(v, etag, len)) {
 		tr_api_error(c, 412, "NoEtagMatch",
 		    "the if-match etag does not match the resource's current "
 		    "etag; fetch the resource again");
@@ -581,7 +582,7 @@ tr_api_retry_begin(struct tr_api_ctx *c, struct tr_api_retry *r)
 		tr_api_error_rc(c, rc, "retry token lookup failed");
 		return rc;
 	}
-	if (memcmp(rec.body_hash, body_hash, 32) != 0) {
+	if (!tr_ct_eq(rec.body_hash, body_hash, 32)) {
 		tr_api_error(c, 409, "InvalidatedRetryToken",
 		    "this opc-retry-token was already used for a different "
 		    "request; use a new token for a new request");
@@ -664,4 +665,36 @@ tr_api_retry_end(struct tr_api_ctx *c, struct tr_api_retry *r)
 	tr_api_retry_write(r, &rec, &w, tr_buf_cstr(&c->resp->body), etag);
 	rec.status = c->resp->status;
 	(void)c->st->ops->apply(c->st, &w, 1);
+}
+
+int
+tr_api_deletion_time(struct tr_api_ctx *c, int min_days, int max_days,
+    int64_t *out)
+{
+	static const struct tr_field fields[] = {
+		{ "timeOfDeletion", TR_F_TIME, false },
+		{ NULL, 0, false }
+	};
+	const char *s;
+	int64_t now = tr_now_ms(), t;
+
+	if (tr_api_body(c) < 0 ||
+	    tr_api_check_fields(c, c->body, fields, "") < 0)
+		return TRESOR_EINVAL;
+	s = json_string_value(json_object_get(c->body, "timeOfDeletion"));
+	if (s == NULL) {
+		*out = now + (int64_t)max_days * TR_API_DAY_MS;
+		return 0;
+	}
+	(void)tr_time_parse_rfc3339(s, &t);
+	/* a minute of slack for clocks and transit */
+	if (t < now + (int64_t)min_days * TR_API_DAY_MS - 60000 ||
+	    t > now + (int64_t)max_days * TR_API_DAY_MS + 60000) {
+		tr_api_error(c, 400, "InvalidParameter",
+		    "field 'timeOfDeletion' must be between %d and %d days "
+		    "from now", min_days, max_days);
+		return TRESOR_EINVAL;
+	}
+	*out = t;
+	return 0;
 }

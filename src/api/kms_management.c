@@ -31,7 +31,6 @@
 #include "util/parse.h"
 #include "util/secret.h"
 
-#define DAY_MS (24LL * 3600 * 1000)
 #define CAS_RETRIES 32
 
 static json_t *
@@ -738,28 +737,11 @@ tr_api_disable_key(struct tr_api_ctx *c)
 void
 tr_api_schedule_key_deletion(struct tr_api_ctx *c)
 {
-	static const struct tr_field fields[] = {
-		{ "timeOfDeletion", TR_F_TIME, false },
-		{ NULL, 0, false }
-	};
 	static const char *const from[] = { "ENABLED", "DISABLED", NULL };
-	int64_t now = tr_now_ms(), when = now + 30 * DAY_MS;
-	const char *s;
+	int64_t when;
 
-	if (tr_api_body(c) < 0 ||
-	    tr_api_check_fields(c, c->body, fields, "") < 0)
+	if (tr_api_deletion_time(c, 7, 30, &when) < 0)
 		return;
-	s = json_string_value(json_object_get(c->body, "timeOfDeletion"));
-	if (s != NULL) {
-		(void)tr_time_parse_rfc3339(s, &when);
-		if (when < now + 7 * DAY_MS - 60000 ||
-		    when > now + 30 * DAY_MS + 60000) {
-			tr_api_error(c, 400, "InvalidParameter",
-			    "field 'timeOfDeletion' must be between 7 and 30 "
-			    "days from now");
-			return;
-		}
-	}
 	key_transition(c, from, "PENDING_DELETION", when, "reap-key", true);
 }
 
@@ -1037,28 +1019,10 @@ out:
 void
 tr_api_schedule_key_version_deletion(struct tr_api_ctx *c)
 {
-	static const struct tr_field fields[] = {
-		{ "timeOfDeletion", TR_F_TIME, false },
-		{ NULL, 0, false }
-	};
-	int64_t now = tr_now_ms(), when = now + 30 * DAY_MS;
-	const char *s;
+	int64_t when;
 
-	if (tr_api_body(c) < 0 ||
-	    tr_api_check_fields(c, c->body, fields, "") < 0)
+	if (tr_api_deletion_time(c, 7, 30, &when) < 0)
 		return;
-	s = json_string_value(json_object_get(c->body, "timeOfDeletion"));
-	if (s != NULL) {
-		(void)tr_time_parse_rfc3339(s, &when);
-		/* a minute of slack for clocks and transit */
-		if (when < now + 7 * DAY_MS - 60000 ||
-		    when > now + 30 * DAY_MS + 60000) {
-			tr_api_error(c, 400, "InvalidParameter",
-			    "field 'timeOfDeletion' must be between 7 and 30 "
-			    "days from now");
-			return;
-		}
-	}
 	key_version_deletion(c, true, when);
 }
 

@@ -16,7 +16,6 @@
 #include "util/error.h"
 #include "util/ocid.h"
 
-#define DAY_MS (24LL * 3600 * 1000)
 
 json_t *
 tr_api_vault_json(struct tr_api_ctx *c, const struct tr_obj *v, bool summary)
@@ -344,39 +343,6 @@ out:
 	tr_obj_dispose(&v);
 }
 
-/* Read an optional timeOfDeletion between min and max days ahead. */
-static int
-deletion_time(struct tr_api_ctx *c, int min_days, int max_days,
-    int64_t *out)
-{
-	static const struct tr_field fields[] = {
-		{ "timeOfDeletion", TR_F_TIME, false },
-		{ NULL, 0, false }
-	};
-	const char *s;
-	int64_t now = tr_now_ms(), t;
-
-	if (tr_api_body(c) < 0 ||
-	    tr_api_check_fields(c, c->body, fields, "") < 0)
-		return TRESOR_EINVAL;
-	s = json_string_value(json_object_get(c->body, "timeOfDeletion"));
-	if (s == NULL) {
-		*out = now + (int64_t)max_days * DAY_MS;
-		return 0;
-	}
-	(void)tr_time_parse_rfc3339(s, &t);
-	/* a minute of slack for clocks and transit */
-	if (t < now + (int64_t)min_days * DAY_MS - 60000 ||
-	    t > now + (int64_t)max_days * DAY_MS + 60000) {
-		tr_api_error(c, 400, "InvalidParameter",
-		    "field 'timeOfDeletion' must be between %d and %d days "
-		    "from now", min_days, max_days);
-		return TRESOR_EINVAL;
-	}
-	*out = t;
-	return 0;
-}
-
 /*
  * Deleting a vault deletes its keys (OCI): scheduling the vault's
  * deletion puts every key in it into PENDING_DELETION with the same
@@ -502,7 +468,7 @@ tr_api_schedule_vault_deletion(struct tr_api_ctx *c)
 {
 	int64_t when;
 
-	if (deletion_time(c, 7, 30, &when) < 0)
+	if (tr_api_deletion_time(c, 7, 30, &when) < 0)
 		return;
 	vault_deletion(c, true, when);
 }

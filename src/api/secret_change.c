@@ -29,7 +29,6 @@
 #include "util/rand.h"
 
 #define CAS_RETRIES 32
-#define DAY_MS (24LL * 3600 * 1000)
 #define MAX_ACTIVE_VERSIONS 30
 #define MAX_PENDING_DELETION 30
 
@@ -104,31 +103,12 @@ tr_api_version_expiry(const json_t *attrs, int64_t created)
 	s = json_string_value(json_object_get(r,
 	    "secretVersionExpiryInterval"));
 	if (s != NULL && tr_api_parse_days(s, &days) == 0)
-		t = created + (int64_t)days * DAY_MS;
+		t = created + (int64_t)days * TR_API_DAY_MS;
 	s = json_string_value(json_object_get(r, "timeOfAbsoluteExpiry"));
 	if (s != NULL && tr_time_parse_rfc3339(s, &abs_t) == 0 &&
 	    (t == 0 || abs_t < t))
 		t = abs_t;
 	return t;
-}
-
-/* Keyed hash of content for the reuse rule (never the content). */
-static int
-content_mac(struct tr_keystore *ks, const char *secret_id,
-    const struct tr_secret *pt, unsigned char out[32])
-{
-	struct tr_secret *buf = NULL;
-	size_t idlen = strlen(secret_id) + 1;
-	int rc;
-
-	if ((rc = tr_secret_new(&buf, idlen + pt->len)) < 0)
-		return rc;
-	memcpy(buf->ptr, secret_id, idlen);
-	memcpy(buf->ptr + idlen, pt->ptr, pt->len);
-	rc = tr_keystore_mac(ks, "tresor/secret-reuse/v1", buf->ptr, buf->len,
-	    out);
-	tr_secret_free(buf);
-	return rc;
 }
 
 static const char hexd[] = "0123456789abcdef";
@@ -197,7 +177,8 @@ tr_api_seal_version(struct tr_keystore *ks, const struct tr_key_version *kv,
 	if ((rc = tr_envelope_seal(ks, &ref, v->secret_id, v->number, pt,
 	    &v->wrapped_dek, &v->wrapped_dek_len, &v->content,
 	    &v->content_len)) < 0 ||
-	    (rc = content_mac(ks, v->secret_id, pt, v->content_mac)) < 0)
+	    (rc = tr_keystore_content_mac(ks, v->secret_id, pt,
+	    v->content_mac)) < 0)
 		return rc;
 	v->has_mac = true;
 	return 0;
@@ -789,7 +770,7 @@ tr_api_rotation_interval(const json_t *rc)
 	if (!json_is_true(json_object_get(rc, "isScheduledRotationEnabled")) ||
 	    iv == NULL || tr_api_parse_days(iv, &days) < 0 || days == 0)
 		return 0;
-	return (int64_t)days * DAY_MS;
+	return (int64_t)days * TR_API_DAY_MS;
 }
 
 int
@@ -927,35 +908,18 @@ version_for_op(struct tr_api_ctx *c, struct tr_obj *s,
 void
 tr_api_schedule_version_deletion(struct tr_api_ctx *c)
 {
-	static const struct tr_field fields[] = {
-		{ "timeOfDeletion", TR_F_TIME, false },
-		{ NULL, 0, false }
-	};
 	struct tr_secret_version v, *vs = NULL;
 	struct tr_store_write w[3];
 	struct tr_obj s, job;
 	char old[TR_ETAG_MAX], kind[48];
-	int64_t now = tr_now_ms(), when = now + 30 * DAY_MS;
-	const char *t;
+	int64_t when;
 	size_t n = 0, i, pending = 0;
 	int rc;
 
 	memset(&job, 0, sizeof(job));
 	memset(w, 0, sizeof(w));
-	if (tr_api_body(c) < 0 ||
-	    tr_api_check_fields(c, c->body, fields, "") < 0)
+	if (tr_api_deletion_time(c, 1, 30, &when) < 0)
 		return;
-	t = json_string_value(json_object_get(c->body, "timeOfDeletion"));
-	if (t != NULL) {
-		(void)tr_time_parse_rfc3339(t, &when);
-		if (when < now + DAY_MS - 60000 ||
-		    when > now + 30 * DAY_MS + 60000) {
-			tr_api_error(c, 400, "InvalidParameter",
-			    "field 'timeOfDeletion' must be between 1 and 30 "
-			    "days from now");
-			return;
-		}
-	}
 	if (version_for_op(c, &s, &v) < 0)
 		return;
 	if (tr_api_if_match(c, s.etag) < 0 || tr_api_secret_active(c, &s) < 0)

@@ -26,7 +26,6 @@
 #include "util/ocid.h"
 #include "util/parse.h"
 
-#define DAY_MS (24LL * 3600 * 1000)
 #define CAS_RETRIES 32
 #define METADATA_MAX 8192
 
@@ -284,8 +283,8 @@ check_rules(struct tr_api_ctx *c, const json_t *rules)
 			    "timeOfAbsoluteExpiry"));
 			if (s != NULL) {
 				(void)tr_time_parse_rfc3339(s, &t);
-				if (t < now + DAY_MS - 60000 ||
-				    t > now + 365 * DAY_MS + 60000) {
+				if (t < now + TR_API_DAY_MS - 60000 ||
+				    t > now + 365 * TR_API_DAY_MS + 60000) {
 					tr_api_error(c, 400,
 					    "InvalidParameter",
 					    "field '%stimeOfAbsoluteExpiry' "
@@ -1022,31 +1021,14 @@ save_secret_state(struct tr_api_ctx *c, struct tr_obj *s,
 void
 tr_api_schedule_secret_deletion(struct tr_api_ctx *c)
 {
-	static const struct tr_field fields[] = {
-		{ "timeOfDeletion", TR_F_TIME, false },
-		{ NULL, 0, false }
-	};
-	int64_t now = tr_now_ms(), when = now + 30 * DAY_MS;
 	struct tr_store_write w = { 0 };
 	struct tr_obj s, job;
-	const char *t;
+	int64_t when;
 	int rc;
 
 	memset(&job, 0, sizeof(job));
-	if (tr_api_body(c) < 0 ||
-	    tr_api_check_fields(c, c->body, fields, "") < 0)
+	if (tr_api_deletion_time(c, 1, 30, &when) < 0)
 		return;
-	t = json_string_value(json_object_get(c->body, "timeOfDeletion"));
-	if (t != NULL) {
-		(void)tr_time_parse_rfc3339(t, &when);
-		if (when < now + DAY_MS - 60000 ||
-		    when > now + 30 * DAY_MS + 60000) {
-			tr_api_error(c, 400, "InvalidParameter",
-			    "field 'timeOfDeletion' must be between 1 and 30 "
-			    "days from now");
-			return;
-		}
-	}
 	if (tr_api_secret_for_op(c, &s, c->param[0], NULL) < 0)
 		return;
 	if (tr_api_if_match(c, s.etag) < 0 || tr_api_secret_active(c, &s) < 0)

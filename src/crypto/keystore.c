@@ -32,6 +32,7 @@
 #include "crypto/pkcs11.h"
 #include "crypto/sign.h"
 #include "util/alloc.h"
+#include "util/ct.h"
 #include "util/error.h"
 #include "util/rand.h"
 
@@ -377,7 +378,7 @@ ref_is(const struct tr_keyref *key, const char *marker)
 	size_t n = strlen(marker);
 
 	return key->wrapped != NULL && key->wrapped_len == n &&
-	    memcmp(key->wrapped, marker, n) == 0;
+	    tr_ct_eq(key->wrapped, marker, n);
 }
 
 bool
@@ -868,5 +869,23 @@ tr_keystore_mac(struct tr_keystore *ks, const char *purpose, const void *data,
 	    HMAC(EVP_sha256(), sub, sizeof(sub), data, len, out, &n) == NULL)
 		rc = tr_error_set(TRESOR_EINTERNAL, "HMAC failed");
 	tr_secure_zero(sub, sizeof(sub));
+	return rc;
+}
+
+int
+tr_keystore_content_mac(struct tr_keystore *ks, const char *secret_id,
+    const struct tr_secret *pt, unsigned char out[32])
+{
+	struct tr_secret *buf = NULL;
+	size_t idlen = strlen(secret_id) + 1;
+	int rc;
+
+	if ((rc = tr_secret_new(&buf, idlen + pt->len)) < 0)
+		return rc;
+	memcpy(buf->ptr, secret_id, idlen);
+	memcpy(buf->ptr + idlen, pt->ptr, pt->len);
+	rc = tr_keystore_mac(ks, "tresor/secret-reuse/v1", buf->ptr, buf->len,
+	    out);
+	tr_secret_free(buf);
 	return rc;
 }

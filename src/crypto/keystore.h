@@ -193,6 +193,13 @@ int tr_keystore_mac(struct tr_keystore *ks, const char *purpose,
     const void *data, size_t len, unsigned char out[32]);
 
 /*
+ * The reuse rule's keyed hash of a secret version's content: the MAC
+ * above over the secret's OCID, a NUL, and the plaintext.
+ */
+int tr_keystore_content_mac(struct tr_keystore *ks, const char *secret_id,
+    const struct tr_secret *pt, unsigned char out[32]);
+
+/*
  * Seal arbitrary data directly under the root key (AES-256-GCM with
  * `label` as associated data): for tresor's own keys, such as the
  * instance-principal CA key.  The blob is a new allocation (tr_free).

@@ -12,6 +12,7 @@
 
 #include "util/alloc.h"
 #include "util/audit_chain.h"
+#include "util/ct.h"
 #include "util/error.h"
 
 static const char zero_hash[] =
@@ -110,7 +111,7 @@ tr_audit_verify(const char *const *paths, size_t n, uint64_t *records,
 				goto out;
 			}
 			if (first) {
-				if (strcmp(prev, zero_hash) != 0 &&
+				if (!tr_ct_eq(prev, zero_hash, 64) &&
 				    note != NULL)
 					(void)snprintf(note, notecap,
 					    "the chain continues an earlier "
@@ -119,7 +120,7 @@ tr_audit_verify(const char *const *paths, size_t n, uint64_t *records,
 					    (unsigned long long)seq);
 				first = false;
 			} else {
-				if (strcmp(prev, prev_hash) != 0) {
+				if (!tr_ct_eq(prev, prev_hash, 64)) {
 					rc = tr_error_set(TRESOR_EINVAL,
 					    "%s:%zu: record seq %llu does not "
 					    "follow the record before it (an "

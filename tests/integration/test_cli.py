@@ -688,9 +688,9 @@ class Cli(TresorTestCase):
         os.makedirs(d, exist_ok=True)
         key = os.path.join(d, "enroll.pem")
         pub = os.path.join(d, "enroll.pub")
+        # openssl creates a private key file 0600 itself
         subprocess.run(["openssl", "genrsa", "-out", key, "2048"],
                        check=True, capture_output=True)
-        os.chmod(key, 0o600)
         subprocess.run(["openssl", "rsa", "-pubout", "-in", key, "-out",
                         pub], check=True, capture_output=True)
         with open(pub) as f:
@@ -773,9 +773,9 @@ class Cli(TresorTestCase):
         cfgdir = os.path.join(self.tmp, "stranger")
         os.makedirs(cfgdir, exist_ok=True)
         key = os.path.join(cfgdir, "key.pem")
+        # openssl creates a private key file 0600 itself
         subprocess.run(["openssl", "genrsa", "-out", key, "2048"],
                        check=True, capture_output=True)
-        os.chmod(key, 0o600)
         fp = subprocess.run(
             "openssl rsa -pubout -outform DER -in %s 2>/dev/null | "
             "openssl md5 -c" % key, shell=True, check=True,
@@ -837,9 +837,9 @@ class Cli(TresorTestCase):
         os.makedirs(d, exist_ok=True)
         key = os.path.join(d, "key.pem")
         pub = os.path.join(d, "pub.pem")
+        # openssl creates a private key file 0600 itself
         subprocess.run(["openssl", "genrsa", "-out", key, "2048"],
                        check=True, capture_output=True)
-        os.chmod(key, 0o600)
         subprocess.run(["openssl", "rsa", "-pubout", "-in", key, "-out",
                         pub], check=True, capture_output=True)
         u = self.okj("iam", "user", "create", "--name", "nobody",

@@ -31,6 +31,8 @@
 #include "util/clock.h"
 #include "util/parse.h"
 
+#include "new_file.h"
+
 #define MAX_REQ 16
 
 /* what the server answers, in order; past the end: 200 {} */
@@ -215,10 +217,10 @@ setup(void **state)
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	(void)snprintf(kpath, sizeof(kpath), "%s/key.pem", dir);
-	f = fopen(kpath, "w");
+	if ((f = new_file(kpath, 0600)) == NULL)
+		return -1;
 	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
 	fclose(f);
-	chmod(kpath, 0600);
 	EVP_PKEY_free(k);
 	(void)snprintf(path, sizeof(path), "%s/config", dir);
 	(void)snprintf(text, sizeof(text), "[DEFAULT]\nuser=ocid1.user.oc1..u\n"

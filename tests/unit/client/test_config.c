@@ -25,6 +25,8 @@
 #include "util/alloc.h"
 #include "util/base64.h"
 
+#include "new_file.h"
+
 static char dir[64];
 static char keypath[128];
 
@@ -35,11 +37,11 @@ write_file(const char *name, const char *text, mode_t mode, char *path_out)
 	FILE *f;
 
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
+	(void)unlink(path);
+	f = new_file(path, mode);
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
-	chmod(path, mode);
 	if (path_out != NULL)
 		(void)snprintf(path_out, 256, "%s", path);
 }
@@ -55,10 +57,10 @@ setup(void **state)
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	(void)snprintf(keypath, sizeof(keypath), "%s/key.pem", dir);
-	f = fopen(keypath, "w");
+	if ((f = new_file(keypath, 0600)) == NULL)
+		return -1;
 	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
 	fclose(f);
-	chmod(keypath, 0600);
 	EVP_PKEY_free(k);
 	unsetenv("OCI_CLI_USER");
 	unsetenv("OCI_CLI_PROFILE");
@@ -295,12 +297,12 @@ test_key_file_readable_by_others_refused(void **state)
 	(void)state;
 	(void)snprintf(kp, sizeof(kp), "%s/open.pem", dir);
 	f = fopen(keypath, "r");
-	g = fopen(kp, "w");
+	g = new_file(kp, 0644);	/* a key file others may read */
+	assert_non_null(g);
 	n = fread(buf, 1, sizeof(buf), f);
 	fwrite(buf, 1, n, g);
 	fclose(f);
 	fclose(g);
-	chmod(kp, 0644);
 	(void)snprintf(text, sizeof(text), "[DEFAULT]\nuser=u\nfingerprint=f\n"
 	    "key_file=%s\ntenancy=t\n", kp);
 	write_file("config4", text, 0600, path);
@@ -403,11 +405,11 @@ test_encrypted_key_needs_pass_phrase(void **state)
 
 	(void)state;
 	(void)snprintf(kp, sizeof(kp), "%s/enc.pem", dir);
-	f = fopen(kp, "w");
+	f = new_file(kp, 0600);
+	assert_non_null(f);
 	PEM_write_PrivateKey(f, k, EVP_aes_256_cbc(), NULL, 0, NULL,
 	    (void *)"s3cret");
 	fclose(f);
-	chmod(kp, 0600);
 	EVP_PKEY_free(k);
 	(void)snprintf(text, sizeof(text), "[DEFAULT]\nuser=u\nfingerprint=f\n"
 	    "key_file=%s\ntenancy=t\n[withpass]\npass_phrase=s3cret\n"

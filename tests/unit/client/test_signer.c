@@ -28,6 +28,8 @@
 #include "util/buf.h"
 #include "util/request.h"
 
+#include "new_file.h"
+
 /* oci-wire.md 2.7: the SDK's key, requests and signatures */
 static const char spec_pub[] =
     "-----BEGIN PUBLIC KEY-----\n"
@@ -408,10 +410,10 @@ test_key_file_modes(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	(void)snprintf(path, sizeof(path), "%s/key.pem", dir);
-	f = fopen(path, "w");
+	f = new_file(path, 0644);	/* others may read it */
+	assert_non_null(f);
 	fputs(pem, f);
 	fclose(f);
-	chmod(path, 0644);
 	assert_int_equal(tr_key_file_read(&s, path, "key file"), TRESOR_EPERM);
 	assert_non_null(strstr(tresor_error_last(),
 	    "readable by group or others"));

@@ -106,11 +106,14 @@ static const char msg[] = "signed by a key that never left the token";
 static void
 write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int fd;
 
+	/* a new file with its mode before the first byte */
+	(void)unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
 	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
 	close(fd);
 }
 
