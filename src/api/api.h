@@ -41,17 +41,21 @@ struct tr_api_env {
 	bool test_clock;		/* /tresor/v1/testing/... enabled */
 	struct tr_usage *usage;		/* metering, or NULL */
 	/*
-	 * The audit sink (may be NULL): called with a record (a JSON
-	 * object, borrowed) before a request that may change something runs
-	 * and after every request, with TR_API_AUDIT_* flags.  A failure
-	 * before refuses the request with 503.
+	 * The audit sink (may be NULL): called with a record (the text of a
+	 * JSON object, `len` bytes) before a request that may change
+	 * something runs and after every request, with TR_API_AUDIT_*
+	 * flags.  A failure before refuses the request with 503.  With no
+	 * flag and `ticket` non-NULL the sink may queue the record: it then
+	 * sets *ticket to the group commit's ticket (util/durable.h) that
+	 * covers the record, and the answer waits for that ticket.
 	 */
-	int (*audit)(void *payload, json_t *record, unsigned int flags);
+	int (*audit)(void *payload, const char *record, size_t len,
+	    unsigned int flags, uint64_t *ticket);
 	void *audit_payload;
 	/*
-	 * Group commit (may be NULL): the response record is then appended
-	 * without waiting, and the response carries a ticket of `durable`
-	 * (util/durable.h) that the server waits for before answering.
+	 * Group commit (may be NULL): the response record is then handed to
+	 * the sink without waiting, and the response carries the ticket the
+	 * sink returns, which the server waits for before answering.
 	 */
 	struct tr_durable *durable;
 	/*

@@ -481,6 +481,9 @@ void tr_api_list_secret_bundle_versions(struct tr_api_ctx *c);
 
 /* Stage bits <-> JSON array of names. */
 json_t *tr_api_stages_json(unsigned int stages);
+/* The same array as text, appended to `b`. */
+struct tr_buf;
+void tr_api_stages_text(struct tr_buf *b, unsigned int stages);
 int tr_api_stage_parse(const char *s, unsigned int *out);
 
 #endif /* TR_API_API_INT_H */

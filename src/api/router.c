@@ -493,60 +493,117 @@ workload_tags(struct tr_api_ctx *c)
 /* audit                                                            */
 /* ---------------------------------------------------------------- */
 
+/* A record longer than this is refused (the log's line limit is 64 KiB). */
+#define TR_AUDIT_RECORD_MAX (60 * 1024)
+
+/*
+ * Records are written as text straight into a buffer (no jansson values:
+ * a record is made for every request).  Members in the order the
+ * records have always had.
+ */
+
+/* ,"key": then a value the caller appends (never the first member) */
+static void
+aj_key(struct tr_buf *b, const char *key)
+{
+	(void)tr_buf_addstr(b, ",\"");
+	(void)tr_buf_addstr(b, key);
+	(void)tr_buf_addstr(b, "\":");
+}
+
+/* ,"key":"value" */
+static void
+aj_str(struct tr_buf *b, const char *key, const char *v)
+{
+	aj_key(b, key);
+	(void)tr_json_add_string(b, v);
+}
+
 /* The principal as the audit records it (never a key or token). */
-static json_t *
-audit_principal(struct tr_api_ctx *c)
+static void
+audit_principal(struct tr_api_ctx *c, struct tr_buf *b)
 {
 	static const char *const kinds[] = { "none", "user", "resource",
 		"instance" };
 	struct tr_iam_world *w;
 	const char *names[16];
-	json_t *p, *groups;
 	size_t n = 0, i;
 
-	if (!c->authenticated)
-		return json_null();
-	p = json_pack("{s:s, s:s, s:s}", "id", c->principal.id, "type",
-	    kinds[c->principal.kind <= 3 ? c->principal.kind : 0],
-	    "tenancyId", c->principal.tenancy_id);
-	if (c->principal.kind == TR_PRINCIPAL_USER)
-		json_object_set_new(p, "apiKeyFingerprint",
-		    json_string(c->principal.key_id));
+	aj_key(b, "principal");
+	if (!c->authenticated) {
+		(void)tr_buf_addstr(b, "null");
+		return;
+	}
+	(void)tr_buf_addstr(b, "{\"id\":");
+	(void)tr_json_add_string(b, c->principal.id);
+	(void)tr_buf_addstr(b, ",\"type\":");
+	(void)tr_json_add_string(b,
+	    kinds[c->principal.kind <= 3 ? c->principal.kind : 0]);
+	(void)tr_buf_addstr(b, ",\"tenancyId\":");
+	(void)tr_json_add_string(b, c->principal.tenancy_id);
+	if (c->principal.kind == TR_PRINCIPAL_USER) {
+		(void)tr_buf_addstr(b, ",\"apiKeyFingerprint\":");
+		(void)tr_json_add_string(b, c->principal.key_id);
+	}
 	if (tr_api_world(c, &w) == 0)
 		n = tr_iam_world_principal_groups(w, &c->principal, names, 16);
-	groups = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(groups, json_string(names[i]));
-	json_object_set_new(p, c->principal.kind == TR_PRINCIPAL_USER ?
-	    "groups" : "dynamicGroups", groups);
-	return p;
+	(void)tr_buf_addstr(b, c->principal.kind == TR_PRINCIPAL_USER ?
+	    ",\"groups\":[" : ",\"dynamicGroups\":[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			(void)tr_buf_addc(b, ',');
+		(void)tr_json_add_string(b, names[i]);
+	}
+	(void)tr_buf_addstr(b, "]}");
 }
 
 /* The OCIDs a request names: path, query and body. */
-static json_t *
-audit_targets(struct tr_api_ctx *c)
+static void
+audit_targets(struct tr_api_ctx *c, struct tr_buf *b)
 {
 	static const char *const fields[] = { "compartmentId", "vaultId",
 		"keyId", "secretId", "userId", "groupId", NULL };
-	json_t *t = json_array(), *v;
 	const char *s;
-	size_t i;
+	json_t *v;
+	size_t i, n = 0;
 
+#define TARGET(str) do {						\
+		(void)tr_buf_addstr(b, n++ > 0 ? "," : "");		\
+		(void)tr_json_add_string(b, (str));			\
+	} while (0)
+	aj_key(b, "targets");
+	(void)tr_buf_addc(b, '[');
 	for (i = 0; i < c->nparams; i++)
-		json_array_append_new(t, json_string(c->param[i]));
+		TARGET(c->param[i]);
 	if (c->endpoint_vault[0] != '\0')
-		json_array_append_new(t, json_string(c->endpoint_vault));
+		TARGET(c->endpoint_vault);
 	for (i = 0; fields[i] != NULL; i++) {
 		s = tr_api_query(c, fields[i]);
 		if (s != NULL && strncmp(s, "ocid1.", 6) == 0)
-			json_array_append_new(t, json_string(s));
+			TARGET(s);
 		v = c->body == NULL ? NULL : json_object_get(c->body,
 		    fields[i]);
 		if (json_is_string(v) && strncmp(json_string_value(v),
 		    "ocid1.", 6) == 0)
-			json_array_append_new(t, json_copy(v));
+			TARGET(json_string_value(v));
 	}
-	return t;
+#undef TARGET
+	(void)tr_buf_addc(b, ']');
+}
+
+/* {"event":EVENT,"requestId":...,"time":... : the start of a record */
+static void
+audit_begin(struct tr_api_ctx *c, struct tr_buf *b, const char *event)
+{
+	char now[TR_TIME_RFC3339_LEN];
+
+	tr_time_rfc3339(now, tr_real_now_ms());
+	(void)tr_buf_addstr(b, "{\"event\":");
+	(void)tr_json_add_string(b, event);
+	(void)tr_buf_addstr(b, ",\"requestId\":");
+	(void)tr_json_add_string(b, c->request_id);
+	(void)tr_buf_addstr(b, ",\"time\":");
+	(void)tr_json_add_string(b, now);
 }
 
 /*
@@ -556,24 +613,26 @@ audit_targets(struct tr_api_ctx *c)
 static int
 audit_request(struct tr_api_ctx *c)
 {
-	json_t *rec;
+	struct tr_buf b;
 	int rc;
 
 	if (c->t->env->audit == NULL)
 		return 0;
-	rec = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o}",
-	    "event", "request",
-	    "requestId", c->request_id,
-	    "time", tr_api_time(tr_real_now_ms()),
-	    "sourceAddress", c->req->peer == NULL ? "" : c->req->peer,
-	    "operation", c->operation,
-	    "method", c->method,
-	    "principal", audit_principal(c));
-	json_object_set_new(rec, "targets", audit_targets(c));
+	tr_buf_init(&b, TR_AUDIT_RECORD_MAX);
+	(void)tr_buf_reserve(&b, 1024);
+	audit_begin(c, &b, "request");
+	aj_str(&b, "sourceAddress", c->req->peer == NULL ? "" : c->req->peer);
+	aj_str(&b, "operation", c->operation);
+	aj_str(&b, "method", c->method);
+	audit_principal(c, &b);
+	audit_targets(c, &b);
+	(void)tr_buf_addc(&b, '}');
 	/* checked now: a log that was removed refuses before any change */
-	rc = c->t->env->audit(c->t->env->audit_payload, rec,
-	    TR_API_AUDIT_CHECK);
-	json_decref(rec);
+	rc = tr_buf_error(&b);
+	if (rc == 0)
+		rc = c->t->env->audit(c->t->env->audit_payload, b.ptr, b.len,
+		    TR_API_AUDIT_CHECK, NULL);
+	tr_buf_dispose(&b);
 	if (rc < 0) {
 		tr_log_error("audit log: %s", tresor_error_last());
 		tr_api_error(c, 503, "ServiceUnavailable",
@@ -590,7 +649,8 @@ audit_response(struct tr_api_ctx *c, bool read_only)
 {
 	const char *decision;
 	int status = c->resp->status;
-	json_t *rec, *target = NULL;
+	struct tr_buf b;
+	uint64_t ticket = 0;
 	int rc;
 
 	if (c->t->env->audit == NULL)
@@ -605,51 +665,53 @@ audit_response(struct tr_api_ctx *c, bool read_only)
 		decision = "allow";
 	else
 		decision = "error";
-	rec = json_pack("{s:s, s:s, s:o, s:s, s:i, s:s}",
-	    "event", "response",
-	    "requestId", c->request_id,
-	    "time", tr_api_time(tr_real_now_ms()),
-	    "operation", c->operation == NULL ? "" : c->operation,
-	    "status", status,
-	    "decision", decision);
+	tr_buf_init(&b, TR_AUDIT_RECORD_MAX);
+	(void)tr_buf_reserve(&b, 1024);
+	audit_begin(c, &b, "response");
+	aj_str(&b, "operation", c->operation == NULL ? "" : c->operation);
+	(void)tr_buf_addf(&b, ",\"status\":%d", status);
+	aj_str(&b, "decision", decision);
 	if (c->resp->error_code[0] != '\0')
-		json_object_set_new(rec, "errorCode",
-		    json_string(c->resp->error_code));
+		aj_str(&b, "errorCode", c->resp->error_code);
 	if (strcmp(decision, "deny") == 0)
-		json_object_set_new(rec, "missingPermission",
-		    json_string(c->missing_permission));
+		aj_str(&b, "missingPermission", c->missing_permission);
 	if (!c->authenticated) {
-		json_object_set_new(rec, "principal", json_null());
-		json_object_set_new(rec, "sourceAddress",
-		    json_string(c->req->peer == NULL ? "" : c->req->peer));
+		(void)tr_buf_addstr(&b, ",\"principal\":null");
+		aj_str(&b, "sourceAddress",
+		    c->req->peer == NULL ? "" : c->req->peer);
 	} else if (read_only) {
-		json_object_set_new(rec, "principal", audit_principal(c));
-		json_object_set_new(rec, "sourceAddress",
-		    json_string(c->req->peer == NULL ? "" : c->req->peer));
-		json_object_set_new(rec, "method", json_string(c->method));
-		json_object_set_new(rec, "targets", audit_targets(c));
+		audit_principal(c, &b);
+		aj_str(&b, "sourceAddress",
+		    c->req->peer == NULL ? "" : c->req->peer);
+		aj_str(&b, "method", c->method);
+		audit_targets(c, &b);
 	}
 	/* a create names what it made */
 	if (status >= 200 && status < 300 && !c->resp->body_is_secret &&
 	    c->resp->body.len > 0 && c->resp->body.len < 65536) {
-		json_t *b = json_loadb(c->resp->body.ptr, c->resp->body.len, 0,
-		    NULL);
+		json_t *body = json_loadb(c->resp->body.ptr, c->resp->body.len,
+		    0, NULL);
+		json_t *target = json_object_get(body, "id");
 
-		target = json_object_get(b, "id");
 		if (json_is_string(target))
-			json_object_set(rec, "resourceId", target);
-		json_decref(b);
+			aj_str(&b, "resourceId", json_string_value(target));
+		json_decref(body);
 	}
+	(void)tr_buf_addc(&b, '}');
 	/*
-	 * With group commit the sync round checks that the log is still in
-	 * place (and fails the answers it covers); without, check here.
+	 * With group commit the record is queued and the sync round writes
+	 * it, checks that the log is still in place and makes it durable
+	 * (failing the answers it covers otherwise); without, here.
 	 */
-	rc = c->t->env->audit(c->t->env->audit_payload, rec,
-	    c->t->env->durable == NULL ?
-	    TR_API_AUDIT_SYNC | TR_API_AUDIT_CHECK : 0);
-	json_decref(rec);
-	if (rc == 0 && c->t->env->durable != NULL)
-		c->resp->durable_ticket = tr_durable_ticket(c->t->env->durable);
+	rc = tr_buf_error(&b);
+	if (rc == 0)
+		rc = c->t->env->audit(c->t->env->audit_payload, b.ptr, b.len,
+		    c->t->env->durable == NULL ?
+		    TR_API_AUDIT_SYNC | TR_API_AUDIT_CHECK : 0,
+		    c->t->env->durable == NULL ? NULL : &ticket);
+	tr_buf_dispose(&b);
+	if (rc == 0)
+		c->resp->durable_ticket = ticket;
 	if (rc < 0) {
 		tr_log_error("audit log: %s", tresor_error_last());
 		c->resp->body_is_secret = true;	/* zero what was there */

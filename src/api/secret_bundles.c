@@ -16,8 +16,10 @@
 #include "crypto/envelope.h"
 #include "util/alloc.h"
 #include "util/base64.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/ocid.h"
 #include "util/parse.h"
 
@@ -128,6 +130,81 @@ content_checks(struct tr_api_ctx *c, const struct tr_obj *s,
 }
 
 /* Decrypt version `v` of `s` and answer the SecretBundle. */
+/* ,"name":<time or null> */
+static void
+put_time(struct tr_buf *b, const char *name, int64_t ms)
+{
+	char t[TR_TIME_RFC3339_LEN];
+
+	(void)tr_buf_addf(b, ",\"%s\":", name);
+	if (ms == 0) {
+		(void)tr_buf_addstr(b, "null");
+		return;
+	}
+	tr_time_rfc3339(t, ms);
+	(void)tr_buf_addc(b, '"');
+	(void)tr_buf_addstr(b, t);
+	(void)tr_buf_addc(b, '"');
+}
+
+/*
+ * The SecretBundle as text, written straight into the answer (the hot
+ * read: no jansson values).  Members in the order of
+ * tr_api_version_summary_json(v, true) and then the content and the
+ * metadata, as before.  The base64 content is encoded into the body's
+ * room reserved up front, so the buffer never grows (and copies) with
+ * secret bytes in it.
+ */
+static int
+bundle_body(struct tr_api_ctx *c, const json_t *a,
+    const struct tr_secret_version *v, const struct tr_secret *pt)
+{
+	struct tr_buf head, tail, *body = &c->resp->body;
+	const json_t *md = json_object_get(a, "metadata");
+	size_t b64len = tr_base64_encoded_len(pt->len);
+	int rc;
+
+	tr_buf_init(&head, 64 * 1024);
+	tr_buf_init(&tail, TR_BUF_MAX_DEFAULT);
+	(void)tr_buf_reserve(&head, 512);
+	(void)tr_buf_addstr(&head, "{\"secretId\":");
+	(void)tr_json_add_string(&head, v->secret_id);
+	(void)tr_buf_addf(&head, ",\"versionNumber\":%llu,\"stages\":",
+	    (unsigned long long)v->number);
+	tr_api_stages_text(&head, v->stages);
+	put_time(&head, "timeCreated", v->time_created);
+	put_time(&head, "timeOfDeletion", v->time_of_deletion);
+	if (v->name[0] != '\0') {
+		(void)tr_buf_addstr(&head, ",\"versionName\":");
+		(void)tr_json_add_string(&head, v->name);
+	}
+	put_time(&head, "timeOfExpiry", v->time_of_expiry);
+	(void)tr_buf_addstr(&head, ",\"secretBundleContent\":{\"contentType\":"
+	    "\"BASE64\",\"content\":\"");
+	(void)tr_buf_addstr(&tail, "\"}");
+	if (md != NULL && !json_is_null(md)) {
+		(void)tr_buf_addstr(&tail, ",\"metadata\":");
+		(void)tr_json_dump_buf(&tail, md, false);
+	}
+	(void)tr_buf_addc(&tail, '}');
+	if ((rc = tr_buf_error(&head)) < 0 || (rc = tr_buf_error(&tail)) < 0)
+		goto out;
+	tr_buf_reset(body);
+	if ((rc = tr_buf_reserve(body, head.len + b64len + 1 + tail.len)) < 0)
+		goto out;
+	(void)tr_buf_add(body, head.ptr, head.len);
+	if ((rc = tr_base64_encode(body->ptr + body->len, b64len + 1, pt->ptr,
+	    pt->len)) < 0)
+		goto out;
+	body->len += b64len;
+	(void)tr_buf_add(body, tail.ptr, tail.len);
+	rc = tr_buf_error(body);
+out:
+	tr_buf_dispose(&head);
+	tr_buf_dispose(&tail);
+	return rc;
+}
+
 static void
 send_bundle(struct tr_api_ctx *c, const struct tr_obj *s, const json_t *a,
     const struct tr_secret_version *v)
@@ -135,9 +212,6 @@ send_bundle(struct tr_api_ctx *c, const struct tr_obj *s, const json_t *a,
 	struct tr_key_version kv;
 	struct tr_secret *pt = NULL;
 	struct tr_keyref ref;
-	json_t *o = NULL, *content;
-	char *b64 = NULL;
-	size_t b64cap = 0;
 	int rc;
 
 	memset(&kv, 0, sizeof(kv));
@@ -155,34 +229,19 @@ send_bundle(struct tr_api_ctx *c, const struct tr_obj *s, const json_t *a,
 			    (unsigned long long)v->number);
 		goto fail;
 	}
-	b64cap = tr_base64_encoded_len(pt->len) + 1;
-	b64 = tr_malloc(b64cap);
-	if (b64 == NULL || tr_base64_encode(b64, b64cap, pt->ptr,
-	    pt->len) < 0) {
-		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
-		goto fail;
-	}
-	content = json_pack("{s:s, s:s}", "contentType", "BASE64", "content",
-	    b64);
-	o = tr_api_version_summary_json(v, true);
-	if (o == NULL || content == NULL) {
-		json_decref(content);
-		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
-		goto fail;
-	}
-	json_object_set_new(o, "secretBundleContent", content);
-	tr_api_copy_member(o, a, "metadata");
 	c->resp->body_is_secret = true;
+	if (bundle_body(c, a, v, pt) < 0) {
+		tr_buf_reset(&c->resp->body);
+		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
+		goto fail;
+	}
+	c->resp->status = 200;
 	(void)snprintf(c->usage_target, sizeof(c->usage_target), "%s", s->id);
 	tr_api_set_etag(c, s->etag);
-	tr_api_send_json(c, 200, o);
-	o = NULL;
 	goto out;
 fail:
 	tr_api_error_rc(c, rc, "cannot read the secret");
 out:
-	json_decref(o);
-	tr_freezero(b64, b64cap);
 	tr_secret_free(pt);
 	tr_key_version_dispose(&kv);
 }

@@ -18,6 +18,7 @@
 #include "api/api_int.h"
 #include "api/secret_stages.h"
 #include "tresor/errors.h"
+#include "util/buf.h"
 
 static const struct {
 	unsigned int bit;
@@ -41,6 +42,22 @@ tr_api_stages_json(unsigned int stages)
 		if (stages & stage_names[i].bit)
 			json_array_append_new(a, json_string(stage_names[i].name));
 	return a;
+}
+
+void
+tr_api_stages_text(struct tr_buf *b, unsigned int stages)
+{
+	size_t i, n = 0;
+
+	(void)tr_buf_addc(b, '[');
+	for (i = 0; i < sizeof(stage_names) / sizeof(stage_names[0]); i++) {
+		if ((stages & stage_names[i].bit) == 0)
+			continue;
+		(void)tr_buf_addstr(b, n++ > 0 ? ",\"" : "\"");
+		(void)tr_buf_addstr(b, stage_names[i].name);
+		(void)tr_buf_addc(b, '"');
+	}
+	(void)tr_buf_addc(b, ']');
 }
 
 int

@@ -238,11 +238,12 @@ thread_fini(void *state)
 }
 
 static int
-audit_sink(void *payload, json_t *record, unsigned int flags)
+audit_sink(void *payload, const char *record, size_t len, unsigned int flags,
+    uint64_t *ticket)
 {
-	return tr_audit_write(payload, record,
+	return tr_audit_write(payload, record, len,
 	    ((flags & TR_API_AUDIT_SYNC) != 0 ? TR_AUDIT_SYNC : 0) |
-	    ((flags & TR_API_AUDIT_CHECK) != 0 ? TR_AUDIT_CHECK : 0));
+	    ((flags & TR_API_AUDIT_CHECK) != 0 ? TR_AUDIT_CHECK : 0), ticket);
 }
 
 static void
@@ -815,6 +816,7 @@ tr_daemon_serve(int argc, char **argv)
 		}
 		tr_store_sqlite_group_commit(true);
 	}
+	tr_audit_attach(audit, durable);
 	sc.env.durable = durable;
 	if (tr_token_issuer_new(&issuer, ks, (int64_t)token_ttl) < 0) {
 		rc = tr_daemon_fail("%s", tresor_error_last());

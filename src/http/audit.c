@@ -15,6 +15,7 @@
 #include "util/alloc.h"
 #include "util/audit_chain.h"
 #include "util/buf.h"
+#include "util/durable.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -28,12 +29,30 @@ struct tr_audit {
 	size_t size;			/* bytes in the current file */
 	uint64_t seq;			/* last record written */
 	uint64_t synced;		/* last record durable */
-	bool syncing;			/* a writer is in fdatasync */
+	bool busy;			/* a thread writes or syncs unlocked */
 	bool failed;			/* the last sync failed */
 	char prev[TR_AUDIT_HASH_HEX];	/* hash of the last line */
 	dev_t dev;
 	ino_t ino;
+	/*
+	 * Records not written yet, in order: a struct queued then the
+	 * record's text, each.  Only the holder of `busy` swaps `queue`
+	 * for `spare` and writes the batch (lines built in `out`).
+	 */
+	struct tr_buf queue, spare, out;
+	struct tr_durable *durable;	/* tickets of queued records */
+	uint64_t ticket_written;	/* the last ticket in the file */
+	uint64_t ticket_synced;		/* the last ticket durable */
 };
+
+/* A queued record's header; the text follows. */
+struct queued {
+	uint64_t ticket;		/* 0: the writer waits for it */
+	uint32_t len;
+};
+
+/* Records waiting past this many bytes refuse more (fail closed). */
+#define QUEUE_MAX ((size_t)64 * 1024 * 1024)
 
 static const char zero_hash[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -126,6 +145,9 @@ tr_audit_open(struct tr_audit **out, const char *path, size_t max_bytes)
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	a->max_bytes = max_bytes;
+	tr_buf_init(&a->queue, QUEUE_MAX);
+	tr_buf_init(&a->spare, QUEUE_MAX);
+	tr_buf_init(&a->out, QUEUE_MAX + QUEUE_MAX / 4);
 	a->path = tr_strdup(path);
 	if (a->path == NULL) {
 		rc = tr_error_set(TRESOR_ENOMEM, "out of memory");
@@ -158,6 +180,14 @@ fail:
 }
 
 void
+tr_audit_attach(struct tr_audit *a, struct tr_durable *d)
+{
+	pthread_mutex_lock(&a->lock);
+	a->durable = d;
+	pthread_mutex_unlock(&a->lock);
+}
+
+void
 tr_audit_close(struct tr_audit *a)
 {
 	if (a == NULL)
@@ -168,6 +198,9 @@ tr_audit_close(struct tr_audit *a)
 	}
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cv);
+	tr_buf_dispose(&a->queue);
+	tr_buf_dispose(&a->spare);
+	tr_buf_dispose(&a->out);
 	tr_free(a->path);
 	tr_free(a);
 }
@@ -212,47 +245,89 @@ rotate_locked(struct tr_audit *a)
 	tr_log_info("audit log rotated to %s", old);
 }
 
-int
-tr_audit_write(struct tr_audit *a, json_t *record, unsigned int flags)
+/* Wait until no thread writes or syncs outside the lock; lock held. */
+static void
+wait_idle(struct tr_audit *a)
 {
-	struct tr_buf body, lb;
-	char *line = NULL;
-	uint64_t mine, target;
-	size_t len, off = 0;
-	ssize_t w;
-	int rc = 0;
+	while (a->busy)
+		pthread_cond_wait(&a->cv, &a->lock);
+}
 
-	/* the record's members, serialised outside the lock */
-	tr_buf_init(&body, TR_AUDIT_LINE_MAX);
-	tr_buf_init(&lb, TR_AUDIT_LINE_MAX + 1);
-	if (tr_json_dump_buf(&body, record, false) < 0 || body.len < 2 ||
-	    tr_buf_reserve(&lb, body.len + 128) < 0) {
-		tr_buf_dispose(&body);
-		tr_buf_dispose(&lb);
-		return tr_error_set(TRESOR_EIO, "audit record too long");
+/*
+ * The tickets of queued records in `batch` failed: their records are
+ * not in the log, so their answers must not go out as given.
+ */
+static void
+fail_tickets(struct tr_audit *a, const struct tr_buf *batch)
+{
+	struct queued q;
+	uint64_t lo = 0, hi = 0;
+	size_t off = 0;
+
+	while (off < batch->len) {
+		memcpy(&q, batch->ptr + off, sizeof(q));
+		if (q.ticket != 0) {
+			if (lo == 0)
+				lo = q.ticket;
+			hi = q.ticket;
+		}
+		off += sizeof(q) + q.len;
 	}
-	pthread_mutex_lock(&a->lock);
-	if ((flags & (TR_AUDIT_CHECK | TR_AUDIT_SYNC)) != 0 &&
-	    !still_linked(a)) {
-		rc = tr_error_set(TRESOR_EIO,
-		    "the audit log %s was removed or replaced", a->path);
-		goto out;
+	if (hi != 0 && a->durable != NULL)
+		tr_durable_fail(a->durable, lo, hi);
+}
+
+/*
+ * Write every queued record: one write() for the batch, the chain's
+ * hashes computed here.  Lock held and not busy; the lock is dropped
+ * while the batch is written (writers keep queueing).  A batch that
+ * cannot be written whole is cut off the file and dropped, and its
+ * queued tickets fail.  0 or TRESOR_EIO.
+ */
+static int
+flush_locked(struct tr_audit *a)
+{
+	struct tr_buf batch;
+	struct queued q;
+	char prev[TR_AUDIT_HASH_HEX];
+	uint64_t seq = a->seq, last_ticket = 0;
+	size_t off = 0, start, written = 0, size = a->size;
+	ssize_t w;
+	int fd = a->fd, rc = 0;
+
+	if (a->queue.len == 0)
+		return 0;
+	batch = a->queue;
+	a->queue = a->spare;
+	tr_buf_init(&a->spare, QUEUE_MAX);
+	memcpy(prev, a->prev, sizeof(prev));
+	a->busy = true;
+	pthread_mutex_unlock(&a->lock);
+
+	tr_buf_reset(&a->out);
+	while (off < batch.len) {
+		memcpy(&q, batch.ptr + off, sizeof(q));
+		off += sizeof(q);
+		start = a->out.len;
+		/* {"seq":N,"prev":"<hash>", then the members */
+		(void)tr_buf_addf(&a->out, "{\"seq\":%llu,\"prev\":\"%s\"",
+		    (unsigned long long)++seq, prev);
+		if (q.len > 2)
+			(void)tr_buf_addc(&a->out, ',');
+		(void)tr_buf_add(&a->out, batch.ptr + off + 1, q.len - 1);
+		if (tr_buf_error(&a->out) < 0)
+			break;
+		tr_audit_line_hash(a->out.ptr + start, a->out.len - start,
+		    prev);
+		(void)tr_buf_addc(&a->out, '\n');
+		if (q.ticket != 0)
+			last_ticket = q.ticket;
+		off += q.len;
 	}
-	/* {"seq":N,"prev":"<hash>", then the members */
-	(void)tr_buf_addf(&lb, "{\"seq\":%llu,\"prev\":\"%s\"",
-	    (unsigned long long)a->seq + 1, a->prev);
-	if (body.len > 2)
-		(void)tr_buf_addc(&lb, ',');
-	(void)tr_buf_add(&lb, body.ptr + 1, body.len - 1);
-	if (tr_buf_error(&lb) < 0 || lb.len > TR_AUDIT_LINE_MAX) {
-		rc = tr_error_set(TRESOR_EIO, "audit record too long");
-		goto out;
-	}
-	line = lb.ptr;
-	len = lb.len;
-	line[len] = '\n';
-	while (off < len + 1) {
-		w = write(a->fd, line + off, len + 1 - off);
+	if (tr_buf_error(&a->out) < 0)
+		rc = tr_error_set(TRESOR_EIO, "audit records too long");
+	while (rc == 0 && written < a->out.len) {
+		w = write(fd, a->out.ptr + written, a->out.len - written);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -260,50 +335,147 @@ tr_audit_write(struct tr_audit *a, json_t *record, unsigned int flags)
 			rc = tr_error_set(TRESOR_EIO,
 			    "cannot write the audit log: %s",
 			    w < 0 ? strerror(errno) : "short write");
-			if (off > 0 && ftruncate(a->fd, (off_t)a->size) != 0)
+			if (written > 0 && ftruncate(fd, (off_t)size) != 0)
 				tr_log_error("audit log: cannot remove a "
 				    "partial record: %s", strerror(errno));
-			goto out;
+			break;
 		}
-		off += (size_t)w;
+		written += (size_t)w;
 	}
-	a->seq++;
-	a->size += len + 1;
-	tr_audit_line_hash(line, len, a->prev);
+
+	pthread_mutex_lock(&a->lock);
+	if (rc == 0) {
+		a->seq = seq;
+		memcpy(a->prev, prev, sizeof(prev));
+		a->size += a->out.len;
+		if (last_ticket != 0)
+			a->ticket_written = last_ticket;
+	} else {
+		fail_tickets(a, &batch);
+	}
+	/* the batch's buffer is the next spare (its room kept) */
+	tr_buf_dispose(&a->spare);
+	tr_buf_reset(&batch);
+	a->spare = batch;
+	a->busy = false;
+	pthread_cond_broadcast(&a->cv);
+	return rc;
+}
+
+/*
+ * fdatasync everything written; lock held and not busy.  A failed sync
+ * fails every ticket written since the last good one: after a failed
+ * fdatasync the kernel may have dropped those pages.
+ */
+static int
+sync_locked(struct tr_audit *a)
+{
+	uint64_t target = a->seq, tickets = a->ticket_written;
+	int fd = a->fd, r, rc = 0;
+
+	if (a->synced == target)
+		return 0;
+	a->busy = true;
+	pthread_mutex_unlock(&a->lock);
+	r = fdatasync(fd);
+	pthread_mutex_lock(&a->lock);
+	a->busy = false;
+	a->failed = r != 0;
+	if (r == 0) {
+		if (target > a->synced)
+			a->synced = target;
+		if (tickets > a->ticket_synced)
+			a->ticket_synced = tickets;
+	} else {
+		rc = tr_error_set(TRESOR_EIO, "cannot sync the audit log: %s",
+		    strerror(errno));
+		if (a->durable != NULL && tickets > a->ticket_synced)
+			tr_durable_fail(a->durable, a->ticket_synced + 1,
+			    tickets);
+	}
+	pthread_cond_broadcast(&a->cv);
+	return rc;
+}
+
+/* Queue `len` bytes of `rec`; lock held.  0 or TRESOR_EIO. */
+static int
+enqueue(struct tr_audit *a, const char *rec, size_t len)
+{
+	struct queued q = { 0, (uint32_t)len };
+	size_t at = a->queue.len;
+
+	if (tr_buf_add(&a->queue, &q, sizeof(q)) < 0 ||
+	    tr_buf_add(&a->queue, rec, len) < 0) {
+		a->queue.err = 0;
+		a->queue.len = at;
+		return tr_error_set(TRESOR_EIO, "the audit log is not keeping "
+		    "up: %zu bytes of records wait", a->queue.len);
+	}
+	return 0;
+}
+
+int
+tr_audit_write(struct tr_audit *a, const char *rec, size_t len,
+    unsigned int flags, uint64_t *ticket)
+{
+	uint64_t mine;
+	size_t at;
+	int rc = 0;
+
+	if (len < 2 || rec[0] != '{' || rec[len - 1] != '}')
+		return tr_error_set(TRESOR_EIO, "an audit record must be a "
+		    "JSON object");
+	/* room for {"seq":N,"prev":"<64 hex>", */
+	if (len + 128 > TR_AUDIT_LINE_MAX)
+		return tr_error_set(TRESOR_EIO, "audit record too long");
+	pthread_mutex_lock(&a->lock);
+	if (flags == 0 && ticket != NULL && a->durable != NULL) {
+		/*
+		 * Queued: the sync round writes it.  The ticket is taken
+		 * under the lock, so queued tickets rise with the queue.
+		 */
+		at = a->queue.len;
+		rc = enqueue(a, rec, len);
+		if (rc == 0) {
+			struct queued q;
+
+			*ticket = tr_durable_ticket(a->durable);
+			memcpy(&q, a->queue.ptr + at, sizeof(q));
+			q.ticket = *ticket;
+			memcpy(a->queue.ptr + at, &q, sizeof(q));
+		}
+		pthread_mutex_unlock(&a->lock);
+		return rc;
+	}
+	if (ticket != NULL)
+		*ticket = 0;
+	/* written now: no other thread can take it between queue and write */
+	wait_idle(a);
+	if ((flags & (TR_AUDIT_CHECK | TR_AUDIT_SYNC)) != 0 &&
+	    !still_linked(a)) {
+		rc = tr_error_set(TRESOR_EIO,
+		    "the audit log %s was removed or replaced", a->path);
+		goto out;
+	}
+	if ((rc = enqueue(a, rec, len)) < 0 || (rc = flush_locked(a)) < 0)
+		goto out;
 	mine = (flags & TR_AUDIT_SYNC) != 0 ? a->seq : 0;
 	/* group sync: one fdatasync covers every record written so far */
-	while (a->synced < mine) {
-		if (a->syncing) {
+	while (rc == 0 && a->synced < mine) {
+		if (a->busy) {
 			pthread_cond_wait(&a->cv, &a->lock);
-			if (a->failed && a->synced < mine) {
+			if (a->failed && a->synced < mine)
 				rc = tr_error_set(TRESOR_EIO,
 				    "cannot sync the audit log");
-				goto out;
-			}
 			continue;
 		}
-		a->syncing = true;
-		target = a->seq;
-		pthread_mutex_unlock(&a->lock);
-		w = fdatasync(a->fd);
-		pthread_mutex_lock(&a->lock);
-		a->syncing = false;
-		a->failed = w != 0;
-		if (w == 0 && target > a->synced)
-			a->synced = target;
-		pthread_cond_broadcast(&a->cv);
-		if (w != 0) {
-			rc = tr_error_set(TRESOR_EIO,
-			    "cannot sync the audit log: %s", strerror(errno));
-			goto out;
-		}
+		rc = sync_locked(a);
 	}
-	if (a->max_bytes > 0 && a->size >= a->max_bytes && !a->syncing)
+	if (rc == 0 && a->max_bytes > 0 && a->size >= a->max_bytes &&
+	    !a->busy && a->synced == a->seq)
 		rotate_locked(a);
 out:
 	pthread_mutex_unlock(&a->lock);
-	tr_buf_dispose(&body);
-	tr_buf_dispose(&lb);
 	return rc;
 }
 
@@ -311,39 +483,28 @@ int
 tr_audit_sync(void *payload)
 {
 	struct tr_audit *a = payload;
-	uint64_t target;
-	int fd, r, rc = 0;
+	int rc = 0;
 
 	pthread_mutex_lock(&a->lock);
-	while (a->syncing)
-		pthread_cond_wait(&a->cv, &a->lock);
-	if (a->synced == a->seq) {
-		pthread_mutex_unlock(&a->lock);
-		return 0;
-	}
+	wait_idle(a);
+	if (a->queue.len == 0 && a->synced == a->seq)
+		goto out;
 	if (!still_linked(a)) {
-		pthread_mutex_unlock(&a->lock);
-		return tr_error_set(TRESOR_EIO, "the audit log %s was removed "
+		rc = tr_error_set(TRESOR_EIO, "the audit log %s was removed "
 		    "or replaced", a->path);
+		fail_tickets(a, &a->queue);
+		tr_buf_reset(&a->queue);
+		goto out;
 	}
-	a->syncing = true;
-	target = a->seq;
-	fd = a->fd;
-	pthread_mutex_unlock(&a->lock);
-	r = fdatasync(fd);
-	pthread_mutex_lock(&a->lock);
-	a->syncing = false;
-	a->failed = r != 0;
-	if (r == 0 && target > a->synced)
-		a->synced = target;
-	pthread_cond_broadcast(&a->cv);
-	if (r != 0) {
-		rc = tr_error_set(TRESOR_EIO, "cannot sync the audit log: %s",
-		    strerror(errno));
+	if ((rc = flush_locked(a)) < 0 ||
+	    (rc = sync_locked(a)) < 0) {
 		tr_log_error("%s", tresor_error_last());
-	} else if (a->max_bytes > 0 && a->size >= a->max_bytes) {
-		rotate_locked(a);
+		goto out;
 	}
+	if (a->max_bytes > 0 && a->size >= a->max_bytes && !a->busy &&
+	    a->synced == a->seq)
+		rotate_locked(a);
+out:
 	pthread_mutex_unlock(&a->lock);
 	return rc;
 }

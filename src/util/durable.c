@@ -153,6 +153,20 @@ run_sources(struct tr_durable *d)
 	return ok;
 }
 
+/* Remember tickets lo+1..hi as failed; lock held. */
+static void
+fail_range_locked(struct tr_durable *d, uint64_t lo, uint64_t hi)
+{
+	uint64_t n = atomic_load(&d->fail_seq);
+
+	/* a forgotten failure errs on the safe side */
+	if (n >= FAIL_RING)
+		d->oldest_known = d->fails[n % FAIL_RING].hi;
+	d->fails[n % FAIL_RING].lo = lo;
+	d->fails[n % FAIL_RING].hi = hi;
+	atomic_store(&d->fail_seq, n + 1);
+}
+
 static void *
 syncer_main(void *arg)
 {
@@ -189,14 +203,7 @@ syncer_main(void *arg)
 
 		pthread_mutex_lock(&d->lock);
 		if (!ok) {
-			uint64_t n = atomic_load(&d->fail_seq);
-
-			/* a forgotten failure errs on the safe side */
-			if (n >= FAIL_RING)
-				d->oldest_known = d->fails[n % FAIL_RING].hi;
-			d->fails[n % FAIL_RING].lo = prev;
-			d->fails[n % FAIL_RING].hi = target;
-			atomic_store(&d->fail_seq, n + 1);
+			fail_range_locked(d, prev, target);
 			tr_log_error("durability round failed: %llu request%s "
 			    "refused", (unsigned long long)(target - prev),
 			    target - prev == 1 ? "" : "s");
@@ -386,6 +393,19 @@ tr_durable_ticket(struct tr_durable *d)
 	}
 	kick(d);
 	return t;
+}
+
+void
+tr_durable_fail(struct tr_durable *d, uint64_t lo, uint64_t hi)
+{
+	if (lo == 0 || hi < lo)
+		return;
+	pthread_mutex_lock(&d->lock);
+	fail_range_locked(d, lo - 1, hi);
+	pthread_mutex_unlock(&d->lock);
+	tr_log_error("durability: %llu request%s refused (what %s could "
+	    "not be written)", (unsigned long long)(hi - lo + 1),
+	    hi == lo ? "" : "s", hi == lo ? "it covers" : "they cover");
 }
 
 int

@@ -65,6 +65,14 @@ uint64_t tr_durable_ticket(struct tr_durable *d);
 void tr_durable_defer_begin(void);
 void tr_durable_defer_end(void);
 
+/*
+ * Tickets lo..hi failed although their round may succeed: what they
+ * cover was lost before its round (a sync source dropped it).  Call
+ * before the round covering hi ends, i.e. from a sync source, or while
+ * holding what the tickets' takers need.
+ */
+void tr_durable_fail(struct tr_durable *d, uint64_t lo, uint64_t hi);
+
 /* 1: durable; 0: not yet; TRESOR_EIO: its round failed.  Lock-free. */
 int tr_durable_status(struct tr_durable *d, uint64_t ticket);
 

@@ -10,6 +10,7 @@
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/secret.h"
+#include "util/utf8.h"
 
 /* Walk `v` and enforce depth, array and object limits. */
 static int
@@ -341,6 +342,41 @@ tr_json_dump_buf(struct tr_buf *b, const json_t *v, bool exact)
 	(void)dump_value(b, v, 0, &bad);
 	if (bad)
 		return tr_error_set(TRESOR_EINVAL, "JSON nested too deeply");
+	return tr_buf_error(b);
+}
+
+int
+tr_json_add_string(struct tr_buf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, run, k;
+
+	(void)tr_buf_addc(b, '"');
+	while (i < n) {
+		/* the longest run that needs no care */
+		for (run = i; run < n && u[run] < 0x80 && !must_escape[u[run]];
+		    run++)
+			;
+		if (run > i)
+			(void)tr_buf_add(b, s + i, run - i);
+		i = run;
+		if (i == n)
+			break;
+		if (u[i] < 0x80) {
+			(void)dump_string(b, s + i, 1);
+			i++;
+			continue;
+		}
+		k = tr_utf8_seq_len(u + i, n - i);
+		if (k == 0) {
+			(void)tr_buf_addstr(b, "\\ufffd");
+			i++;
+			continue;
+		}
+		(void)tr_buf_add(b, s + i, k);
+		i += k;
+	}
+	(void)tr_buf_addc(b, '"');
 	return tr_buf_error(b);
 }
 

@@ -48,6 +48,14 @@ struct tr_buf;
 int tr_json_dump_buf(struct tr_buf *b, const json_t *v, bool exact);
 
 /*
+ * Append the C string `s` to `b` as a JSON string, quoted and escaped as
+ * tr_json_dump_buf escapes; bytes that are not valid UTF-8 become
+ * \ufffd, so the text always parses.  For records written without
+ * building jansson values (the audit log's).  0, or the buffer's error.
+ */
+int tr_json_add_string(struct tr_buf *b, const char *s);
+
+/*
  * Route jansson's allocations through tr_malloc and a free that zeroes
  * each block first (JSON carries base64 secret content).  Call once at
  * start-up, before any JSON is parsed.

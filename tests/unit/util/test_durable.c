@@ -105,6 +105,36 @@ test_failed_round_fails_its_tickets_only(void **state)
 	tr_durable_free(d);
 }
 
+/*
+ * tr_durable_fail: tickets a source lost are failed although their round
+ * succeeds; the tickets around them are not.
+ */
+static void
+test_failed_tickets_in_a_good_round(void **state)
+{
+	struct tr_durable *d;
+	struct src a = { 0 };
+	uint64_t t[5];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(tr_durable_new(&d), 0);
+	assert_int_equal(tr_durable_add_source(d, src_sync, NULL, &a), 0);
+	tr_durable_defer_begin();
+	for (i = 0; i < 5; i++)
+		t[i] = tr_durable_ticket(d);
+	tr_durable_fail(d, t[1], t[3]);
+	tr_durable_fail(d, 0, 0);		/* nothing */
+	tr_durable_defer_end();
+	assert_int_equal(tr_durable_wait(d, t[4]), 0);
+	assert_int_equal(tr_durable_status(d, t[0]), 1);
+	for (i = 1; i <= 3; i++)
+		assert_int_equal(tr_durable_status(d, t[i]), TRESOR_EIO);
+	assert_int_equal(tr_durable_status(d, t[4]), 1);
+	assert_int_equal(tr_durable_wait(d, t[2]), TRESOR_EIO);
+	tr_durable_free(d);
+}
+
 struct waiter {
 	struct tr_durable *d;
 	int rc;
@@ -251,6 +281,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ticket_covers_writes_before_it),
 		cmocka_unit_test(test_failed_round_fails_its_tickets_only),
+		cmocka_unit_test(test_failed_tickets_in_a_good_round),
 		cmocka_unit_test(test_waiters_share_rounds),
 		cmocka_unit_test(test_sources_run_side_by_side),
 		cmocka_unit_test(test_idle_source_is_skipped),

@@ -156,6 +156,41 @@ test_utf8_sanitize(void **state)
 	assert_false(tr_utf8_valid("\xff"));
 }
 
+/* Text written without jansson values parses back to the same string. */
+static void
+test_add_string(void **state)
+{
+	static const struct {
+		const char *in, *text, *back;
+	} cases[] = {
+		{ "plain", "\"plain\"", "plain" },
+		{ "", "\"\"", "" },
+		{ "q\"b\\n\nt\t\x01", "\"q\\\"b\\\\n\\nt\\t\\u0001\"",
+		  "q\"b\\n\nt\t\x01" },
+		{ "caf\xc3\xa9 \xe2\x82\xac", "\"caf\xc3\xa9 \xe2\x82\xac\"",
+		  "caf\xc3\xa9 \xe2\x82\xac" },
+		/* bytes that are not UTF-8: one replacement character each */
+		{ "a\xff\xc3z", "\"a\\ufffd\\ufffdz\"",
+		  "a\xef\xbf\xbd\xef\xbf\xbdz" },
+	};
+	struct tr_buf b;
+	json_error_t err;
+	json_t *v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tr_buf_init(&b, 1024);
+		assert_int_equal(tr_json_add_string(&b, cases[i].in), 0);
+		assert_string_equal(tr_buf_cstr(&b), cases[i].text);
+		v = json_loadb(b.ptr, b.len, JSON_DECODE_ANY, &err);
+		assert_non_null(v);
+		assert_string_equal(json_string_value(v), cases[i].back);
+		json_decref(v);
+		tr_buf_dispose(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -167,6 +202,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_dump_buf_matches_jansson),
 		cmocka_unit_test(test_utf8_sanitize),
+		cmocka_unit_test(test_add_string),
 	};
 
 	tr_json_init();
