@@ -18,6 +18,7 @@
 
 #include "api/api_int.h"
 #include "auth/auth.h"
+#include "crypto/envelope.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/durable.h"
@@ -264,6 +265,13 @@ health(struct tr_api_ctx *c)
 /* threads                                                          */
 /* ---------------------------------------------------------------- */
 
+/*
+ * Opened data keys a thread keeps: 256 (8 KiB of locked memory), each
+ * for at most a minute after its unwrap.
+ */
+#define DEK_CACHE_SLOTS 256
+#define DEK_CACHE_TTL_MS 60000
+
 int
 tr_api_thread_new(struct tr_api_thread **out, struct tr_api_env *env)
 {
@@ -276,7 +284,9 @@ tr_api_thread_new(struct tr_api_thread **out, struct tr_api_env *env)
 		return tr_error_set(TRESOR_ENOMEM, "out of memory");
 	t->env = env;
 	if ((rc = env->store_open(&t->store, env->store_payload)) < 0 ||
-	    (rc = tr_auth_new(&t->auth)) < 0) {
+	    (rc = tr_auth_new(&t->auth)) < 0 ||
+	    (rc = tr_dek_cache_new(&t->deks, DEK_CACHE_SLOTS,
+	    DEK_CACHE_TTL_MS)) < 0) {
 		tr_api_thread_free(t);
 		return rc;
 	}
@@ -300,6 +310,7 @@ tr_api_thread_free(struct tr_api_thread *t)
 		tr_iam_world_unlink(t->world);
 	tr_api_attrs_cache_free(t);
 	tr_api_decisions_free(t);
+	tr_dek_cache_free(t->deks);
 	tr_auth_free(t->auth);
 	tr_store_close(t->store);
 	tr_free(t);

@@ -136,15 +136,29 @@ put_time(struct tr_buf *b, const char *name, int64_t ms)
 {
 	char t[TR_TIME_RFC3339_LEN];
 
-	(void)tr_buf_addf(b, ",\"%s\":", name);
+	(void)tr_buf_addstr(b, ",\"");
+	(void)tr_buf_addstr(b, name);
 	if (ms == 0) {
-		(void)tr_buf_addstr(b, "null");
+		(void)tr_buf_addstr(b, "\":null");
 		return;
 	}
 	tr_time_rfc3339(t, ms);
-	(void)tr_buf_addc(b, '"');
+	(void)tr_buf_addstr(b, "\":\"");
 	(void)tr_buf_addstr(b, t);
 	(void)tr_buf_addc(b, '"');
+}
+
+/* A decimal number, without printf. */
+static void
+put_u64(struct tr_buf *b, uint64_t v)
+{
+	char d[24], *p = d + sizeof(d);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	(void)tr_buf_add(b, p, (size_t)(d + sizeof(d) - p));
 }
 
 /*
@@ -169,8 +183,9 @@ bundle_body(struct tr_api_ctx *c, const json_t *a,
 	(void)tr_buf_reserve(&head, 512);
 	(void)tr_buf_addstr(&head, "{\"secretId\":");
 	(void)tr_json_add_string(&head, v->secret_id);
-	(void)tr_buf_addf(&head, ",\"versionNumber\":%llu,\"stages\":",
-	    (unsigned long long)v->number);
+	(void)tr_buf_addstr(&head, ",\"versionNumber\":");
+	put_u64(&head, v->number);
+	(void)tr_buf_addstr(&head, ",\"stages\":");
 	tr_api_stages_text(&head, v->stages);
 	put_time(&head, "timeCreated", v->time_created);
 	put_time(&head, "timeOfDeletion", v->time_of_deletion);
@@ -220,7 +235,8 @@ send_bundle(struct tr_api_ctx *c, const struct tr_obj *s, const json_t *a,
 	ref.version_id = kv.id;
 	ref.wrapped = kv.wrapped;
 	ref.wrapped_len = kv.wrapped_len;
-	if ((rc = tr_envelope_open(c->t->env->ks, &ref, s->id, v->number,
+	if ((rc = tr_envelope_open_cached(c->t->deks, c->t->env->ks, &ref,
+	    s->id, v->number,
 	    v->wrapped_dek, v->wrapped_dek_len, v->content, v->content_len,
 	    &pt)) < 0) {
 		if (rc == TRESOR_EAUTH)

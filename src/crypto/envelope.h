@@ -40,6 +40,30 @@ int tr_envelope_open(struct tr_keystore *ks, const struct tr_keyref *key,
     struct tr_secret **plaintext_out);
 
 /*
+ * Opened data keys, remembered per thread: the hot read opens the same
+ * versions again and again, and unwrapping a data key costs as much as
+ * opening the content.  Bounded in entries (`slots`, direct-mapped) and
+ * in age (`ttl_ms`: an entry is used only that long after its unwrap);
+ * each key is held in a locked tr_secret, zeroed when it is dropped.  An
+ * entry is found only by every input of the unwrap (the master key
+ * version's id, the secret and version number, the sealed key's bytes),
+ * so a hit gives what the keystore would.  Not thread-safe: one per
+ * thread.
+ */
+struct tr_dek_cache;
+int tr_dek_cache_new(struct tr_dek_cache **out, size_t slots, int64_t ttl_ms);
+void tr_dek_cache_free(struct tr_dek_cache *c);
+void tr_dek_cache_stats(const struct tr_dek_cache *c, uint64_t *hits,
+    uint64_t *misses);
+
+/* tr_envelope_open() through `cache` (NULL: none). */
+int tr_envelope_open_cached(struct tr_dek_cache *cache, struct tr_keystore *ks,
+    const struct tr_keyref *key, const char *secret_id, uint64_t number,
+    const unsigned char *wrapped_dek, size_t wrapped_dek_len,
+    const unsigned char *content, size_t content_len,
+    struct tr_secret **plaintext_out);
+
+/*
  * Re-seal the data key of a version under another master key version
  * (key rotation); the content blob is untouched.
  */

@@ -74,26 +74,44 @@ tr_base64url_encode(char *out, size_t outcap, const void *in, size_t n)
 	return encode(out, outcap, in, n, url_alpha, 0);
 }
 
-/* Value of one alphabet character, or -1. */
-static int
-dec_char(unsigned char c, int url)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (!url && c == '+')
-		return 62;
-	if (!url && c == '/')
-		return 63;
-	if (url && c == '-')
-		return 62;
-	if (url && c == '_')
-		return 63;
-	return -1;
-}
+/* Value of each alphabet character, or -1: standard, then URL. */
+static const signed char dec_std[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+static const signed char dec_url[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 /*
  * Shared decoder.  Standard base64 needs padding to a multiple of four;
@@ -103,14 +121,38 @@ static int
 decode(unsigned char *out, size_t outcap, size_t *outlen, const char *in,
     size_t inlen, int url)
 {
+	const signed char *dec = url ? dec_url : dec_std;
 	uint32_t acc = 0;
 	size_t i, o = 0, nchars = 0, npad = 0;
 	int v;
 
 	*outlen = 0;
 	for (i = 0; i < inlen; i++) {
-		unsigned char c = (unsigned char)in[i];
+		const unsigned char *u = (const unsigned char *)in;
+		unsigned char c;
 
+		/* four characters at a time while there is nothing special */
+		while (nchars % 4 == 0 && npad == 0 && i + 4 <= inlen) {
+			int a = dec[u[i]], b = dec[u[i + 1]], d = dec[u[i + 2]],
+			    e = dec[u[i + 3]];
+
+			if ((a | b | d | e) < 0)
+				break;
+			if (o + 3 > outcap)
+				return tr_error_set(TRESOR_ETOOBIG,
+				    "base64 data too long");
+			acc = (uint32_t)a << 18 | (uint32_t)b << 12 |
+			    (uint32_t)d << 6 | (uint32_t)e;
+			out[o++] = (unsigned char)(acc >> 16);
+			out[o++] = (unsigned char)(acc >> 8);
+			out[o++] = (unsigned char)acc;
+			acc = 0;
+			nchars += 4;
+			i += 4;
+		}
+		if (i == inlen)
+			break;
+		c = u[i];
 		if (c == '\r' || c == '\n')
 			continue;
 		if (c == '=') {
@@ -121,7 +163,7 @@ decode(unsigned char *out, size_t outcap, size_t *outlen, const char *in,
 			return tr_error_set(TRESOR_EINVAL,
 			    "invalid base64: data after padding at offset %zu",
 			    i);
-		v = dec_char(c, url);
+		v = dec[c];
 		if (v < 0)
 			return tr_error_set(TRESOR_EINVAL,
 			    "invalid base64: unexpected character at offset %zu",

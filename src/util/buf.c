@@ -78,17 +78,29 @@ int
 tr_buf_vaddf(struct tr_buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;
+	size_t room;
 	int n, rc;
 
 	if (b->err != 0)
 		return b->err;
+	/* one pass when it fits in the room there is (the usual case) */
+	room = b->ptr == NULL ? 0 : b->cap - b->len;
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+	n = room > 1 ? vsnprintf(b->ptr + b->len, room, fmt, cp) :
+	    vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);
 	if (n < 0) {
+		if (b->ptr != NULL)
+			b->ptr[b->len] = '\0';
 		b->err = tr_error_set(TRESOR_EINTERNAL, "bad format");
 		return b->err;
 	}
+	if ((size_t)n < room && (size_t)n <= b->max - b->len) {
+		b->len += (size_t)n;
+		return 0;
+	}
+	if (b->ptr != NULL)
+		b->ptr[b->len] = '\0';	/* what did not fit */
 	if ((rc = tr_buf_reserve(b, (size_t)n)) < 0)
 		return rc;
 	(void)vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);

@@ -156,6 +156,88 @@ test_binding(void **state)
 	tr_free(ct);
 }
 
+/*
+ * The data key cache: a second open of a version is a hit and gives the
+ * same plaintext; every other input (secret, number, key version, the
+ * sealed key's bytes) misses and fails as without the cache; tampered
+ * content fails on a hit; an entry past its age is unwrapped again.
+ */
+static void
+test_dek_cache(void **state)
+{
+	struct fixture *f = *state;
+	struct tr_keyref k1 = { "ocid1.keyversion.oc1..v1", f->w1, f->w1len };
+	struct tr_keyref k2 = { "ocid1.keyversion.oc1..v2", f->w2, f->w2len };
+	struct tr_secret *p = plain("cached"), *out = NULL;
+	struct tr_dek_cache *c = NULL, *short_lived = NULL;
+	unsigned char *wd = NULL, *ct = NULL;
+	size_t wdlen, ctlen, i;
+	uint64_t hits, misses;
+
+	assert_int_equal(tr_dek_cache_new(&c, 16, 60000), 0);
+	assert_int_equal(tr_envelope_seal(f->ks, &k1, "ocid1.vaultsecret.a",
+	    1, p, &wd, &wdlen, &ct, &ctlen), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(tr_envelope_open_cached(c, f->ks, &k1,
+		    "ocid1.vaultsecret.a", 1, wd, wdlen, ct, ctlen, &out), 0);
+		assert_int_equal(out->len, p->len);
+		assert_memory_equal(out->ptr, p->ptr, p->len);
+		tr_secret_free(out);
+		out = NULL;
+	}
+	tr_dek_cache_stats(c, &hits, &misses);
+	assert_int_equal(hits, 2);
+	assert_int_equal(misses, 1);
+	/* other inputs: misses, and the unwrap refuses them */
+	assert_int_equal(tr_envelope_open_cached(c, f->ks, &k1,
+	    "ocid1.vaultsecret.b", 1, wd, wdlen, ct, ctlen, &out),
+	    TRESOR_EAUTH);
+	assert_int_equal(tr_envelope_open_cached(c, f->ks, &k1,
+	    "ocid1.vaultsecret.a", 2, wd, wdlen, ct, ctlen, &out),
+	    TRESOR_EAUTH);
+	assert_int_equal(tr_envelope_open_cached(c, f->ks, &k2,
+	    "ocid1.vaultsecret.a", 1, wd, wdlen, ct, ctlen, &out),
+	    TRESOR_EAUTH);
+	wd[wdlen - 1] ^= 1;
+	assert_int_equal(tr_envelope_open_cached(c, f->ks, &k1,
+	    "ocid1.vaultsecret.a", 1, wd, wdlen, ct, ctlen, &out),
+	    TRESOR_EAUTH);
+	wd[wdlen - 1] ^= 1;
+	tr_dek_cache_stats(c, &hits, &misses);
+	assert_int_equal(hits, 2);
+	assert_int_equal(misses, 5);
+	/* a hit still checks the content */
+	ct[ctlen / 2] ^= 1;
+	assert_int_equal(tr_envelope_open_cached(c, f->ks, &k1,
+	    "ocid1.vaultsecret.a", 1, wd, wdlen, ct, ctlen, &out),
+	    TRESOR_EAUTH);
+	ct[ctlen / 2] ^= 1;
+	tr_dek_cache_stats(c, &hits, &misses);
+	assert_int_equal(hits, 3);
+	assert_null(out);
+
+	/* aged out: unwrapped again */
+	assert_int_equal(tr_dek_cache_new(&short_lived, 4, 1), 0);
+	assert_int_equal(tr_envelope_open_cached(short_lived, f->ks, &k1,
+	    "ocid1.vaultsecret.a", 1, wd, wdlen, ct, ctlen, &out), 0);
+	tr_secret_free(out);
+	out = NULL;
+	usleep(5000);
+	assert_int_equal(tr_envelope_open_cached(short_lived, f->ks, &k1,
+	    "ocid1.vaultsecret.a", 1, wd, wdlen, ct, ctlen, &out), 0);
+	tr_secret_free(out);
+	tr_dek_cache_stats(short_lived, &hits, &misses);
+	assert_int_equal(hits, 0);
+	assert_int_equal(misses, 2);
+	tr_dek_cache_free(short_lived);
+	assert_int_equal(tr_dek_cache_new(&short_lived, 0, 1), TRESOR_EINVAL);
+	assert_null(short_lived);
+	tr_dek_cache_free(c);
+	tr_secret_free(p);
+	tr_free(wd);
+	tr_free(ct);
+}
+
 static void
 test_fresh_data_key_per_version(void **state)
 {
@@ -257,6 +339,7 @@ main(void)
 		cmocka_unit_test(test_root_key_file),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_binding),
+		cmocka_unit_test(test_dek_cache),
 		cmocka_unit_test(test_fresh_data_key_per_version),
 		cmocka_unit_test(test_rewrap_to_new_key_version),
 		cmocka_unit_test(test_wrong_root_key),
