@@ -133,7 +133,7 @@ build_one() {
 	# shellcheck disable=SC2086
 	"$CC" -g -O1 -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 \
 		-fsanitize=fuzzer $SAN -fno-omit-frame-pointer \
-		-Wall -Wno-unused-parameter \
+		-Wall -Werror -Wno-unused-parameter \
 		-Iinclude -Isrc -I"$BUILD" -Itests/fuzz \
 		-o "$OUT/$t" "$src" "${extra[@]}" \
 		-Wl,--start-group "${LIBS[@]}" -Wl,--end-group \

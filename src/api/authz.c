@@ -15,6 +15,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 /* Every object of `type` in `tenancy` (not DELETED), in creation order. */
@@ -318,31 +319,6 @@ decision_key(char *k, size_t *len, const struct tr_principal *p,
 	    key_add(k, len, t->include_plaintext_key);
 }
 
-/*
- * The key's hash: eight bytes a step (a key is several OCIDs long, and
- * a request looks up two or three decisions; byte-wise FNV cost more
- * than the lookup it served).
- */
-static uint64_t
-key_hash(const char *s, size_t n)
-{
-	const uint64_t m = UINT64_C(0xbf58476d1ce4e5b9);
-	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ n, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * m;
-		h ^= h >> 31;
-	}
-	w = 0;
-	memcpy(&w, s + i, n - i);
-	h = (h ^ w) * m;
-	h ^= h >> 29;
-	h *= UINT64_C(0x94d049bb133111eb);
-	return h ^ (h >> 32);
-}
-
 void
 tr_api_decisions_free(struct tr_api_thread *t)
 {
@@ -394,7 +370,7 @@ tr_api_decide(struct tr_api_ctx *c, const struct tr_principal *p,
 
 	if (decision_key(key, &keylen, p, c->operation, permissions,
 	    target)) {
-		h = key_hash(key, keylen);
+		h = tr_hash_bytes(key, keylen);
 		if (t->decisions == NULL)
 			t->decisions = tr_calloc(DECISION_SLOTS,
 			    sizeof(*t->decisions));

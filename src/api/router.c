@@ -870,11 +870,12 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 		for (k = 0; k < MAX_ROUTE_SEGS && r->seg[k] != NULL; k++) {
 			if (first + k >= nseg)
 				break;
-			if (strcmp(r->seg[k], "*") == 0)
+			if (r->seg[k][0] == '*' && r->seg[k][1] == '\0')
 				continue;
-			if (strlen(r->seg[k]) != seglen[first + k] ||
-			    memcmp(r->seg[k], segs[first + k],
-			    seglen[first + k]) != 0)
+			/* strnlen: at most one byte past the request's */
+			if (strnlen(r->seg[k], seglen[first + k] + 1) !=
+			    seglen[first + k] || memcmp(r->seg[k],
+			    segs[first + k], seglen[first + k]) != 0)
 				break;
 		}
 		if ((k == MAX_ROUTE_SEGS || r->seg[k] == NULL) &&

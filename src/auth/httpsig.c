@@ -61,9 +61,8 @@ tr_httpsig_parse(struct tr_sig_params *out, const char *auth, size_t len)
 			    "offset %zu", (size_t)(name - auth));
 		p += 2;
 		val = p;
-		while (p < end && *p != '"')
-			p++;
-		if (p == end)
+		p = memchr(p, '"', (size_t)(end - p));
+		if (p == NULL)
 			return tr_error_set(TRESOR_EAUTH,
 			    "Authorization header: unterminated quoted value");
 		vlen = (size_t)(p - val);

@@ -10,6 +10,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "util/rand.h"
 
 #define AAD_MAX 400
@@ -137,25 +138,6 @@ tr_dek_cache_stats(const struct tr_dek_cache *c, uint64_t *hits,
 	*misses = c == NULL ? 0 : c->misses;
 }
 
-/* Eight bytes a step; the key is a few hundred bytes. */
-static uint64_t
-key_hash(const unsigned char *s, size_t n)
-{
-	const uint64_t m = UINT64_C(0xbf58476d1ce4e5b9);
-	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ n, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * m;
-		h ^= h >> 31;
-	}
-	w = 0;
-	memcpy(&w, s + i, n - i);
-	h = (h ^ w) * m;
-	return h ^ (h >> 29);
-}
-
 /*
  * The version's data key, from `c` when it holds it (and it has not
  * aged out), else unwrapped by the keystore and remembered.  *dek is
@@ -182,7 +164,7 @@ dek_get(struct tr_dek_cache *c, struct tr_keystore *ks,
 		memcpy(kbuf, key->version_id, vl);
 		memcpy(kbuf + vl, aad_k, lk);
 		memcpy(kbuf + vl + lk, wrapped_dek, wrapped_dek_len);
-		h = key_hash(kbuf, keylen);
+		h = tr_hash_bytes(kbuf, keylen);
 		sl = &c->slot[h % c->nslots];
 		now = tr_mono_ms();
 		if (sl->dek != NULL && sl->hash == h && sl->keylen == keylen &&

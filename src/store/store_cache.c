@@ -28,6 +28,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/hash.h"
 
 #define BUS_RING 8192u
 #define CACHE_MAX_ENTRIES 65536u	/* the byte budget binds first */
@@ -177,18 +178,6 @@ key_of(char *key, const char *prefix, const char *id)
 	key[p + n] = '\0';
 }
 
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = UINT64_C(1469598103934665603);
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= UINT64_C(1099511628211);
-	}
-	return h;
-}
-
 static void
 entry_free(struct entry *e)
 {
@@ -259,7 +248,7 @@ remove_entry(struct cache_store *c, struct entry *e)
 static struct entry *
 find(struct cache_store *c, const char *key)
 {
-	uint64_t h = hash_str(key);
+	uint64_t h = tr_hash_str(key);
 	struct entry *e;
 
 	for (e = c->buckets[h & (c->nbuckets - 1)]; e != NULL; e = e->hnext) {
@@ -279,7 +268,7 @@ find(struct cache_store *c, const char *key)
 static void
 drop_key(struct cache_store *c, const char *key)
 {
-	uint64_t h = hash_str(key);
+	uint64_t h = tr_hash_str(key);
 	struct entry *e;
 
 	for (e = c->buckets[h & (c->nbuckets - 1)]; e != NULL; e = e->hnext)
@@ -336,7 +325,7 @@ insert(struct cache_store *c, const char *key, enum entry_kind kind)
 	if (e == NULL)
 		return NULL;
 	memcpy(e->key, key, klen + 1);
-	e->hash = hash_str(e->key);
+	e->hash = tr_hash_str(e->key);
 	e->kind = kind;
 	e->born = tr_mono_ms();
 	e->bytes = sizeof(*e) + klen + 1;

@@ -3,6 +3,8 @@
  * Limited JSON parsing on top of jansson (see json.h).
  */
 #include <malloc.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "util/alloc.h"
@@ -345,6 +347,26 @@ tr_json_dump_buf(struct tr_buf *b, const json_t *v, bool exact)
 	return tr_buf_error(b);
 }
 
+/*
+ * True when none of the 8 bytes at p needs care: all ASCII, none a
+ * control character, '"' or '\\'.
+ */
+static bool
+plain8(const char *p)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t high = UINT64_C(0x8080808080808080);
+	uint64_t w, q, bs;
+
+	memcpy(&w, p, 8);
+	if ((w & high) != 0)
+		return false;
+	q = w ^ (ones * '"');
+	bs = w ^ (ones * '\\');
+	/* a zero byte in w - 0x20.., q or bs: < 0x20, '"' or '\\' */
+	return (((w - ones * 0x20) | (q - ones) | (bs - ones)) & high) == 0;
+}
+
 int
 tr_json_add_string(struct tr_buf *b, const char *s)
 {
@@ -353,9 +375,10 @@ tr_json_add_string(struct tr_buf *b, const char *s)
 
 	(void)tr_buf_addc(b, '"');
 	while (i < n) {
-		/* the longest run that needs no care */
-		for (run = i; run < n && u[run] < 0x80 && !must_escape[u[run]];
-		    run++)
+		/* the longest run that needs no care: 8 bytes a step first */
+		for (run = i; run + 8 <= n && plain8(s + run); run += 8)
+			;
+		for (; run < n && u[run] < 0x80 && !must_escape[u[run]]; run++)
 			;
 		if (run > i)
 			(void)tr_buf_add(b, s + i, run - i);

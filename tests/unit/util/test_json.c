@@ -191,6 +191,40 @@ test_add_string(void **state)
 	}
 }
 
+/*
+ * Every special byte at every position of a longer string (the 8-byte
+ * steps): the text is what tr_json_dump_buf writes for the same string.
+ */
+static void
+test_add_string_positions(void **state)
+{
+	static const char *const specials[] = { "\"", "\\", "\n", "\x1f",
+		"\xc3\xa9", "\x7f" };
+	char str[64];
+	struct tr_buf b, ref;
+	size_t pos, k;
+	json_t *v;
+
+	(void)state;
+	for (k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+		for (pos = 0; pos < 30; pos++) {
+			memset(str, 'a', sizeof(str));
+			memcpy(str + pos, specials[k], strlen(specials[k]));
+			str[40] = '\0';
+			tr_buf_init(&b, 1024);
+			tr_buf_init(&ref, 1024);
+			assert_int_equal(tr_json_add_string(&b, str), 0);
+			v = json_string(str);
+			assert_non_null(v);
+			assert_int_equal(tr_json_dump_buf(&ref, v, false), 0);
+			assert_string_equal(tr_buf_cstr(&b), tr_buf_cstr(&ref));
+			json_decref(v);
+			tr_buf_dispose(&b);
+			tr_buf_dispose(&ref);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -203,6 +237,7 @@ main(void)
 		cmocka_unit_test(test_dump_buf_matches_jansson),
 		cmocka_unit_test(test_utf8_sanitize),
 		cmocka_unit_test(test_add_string),
+		cmocka_unit_test(test_add_string_positions),
 	};
 
 	tr_json_init();
