@@ -142,14 +142,15 @@ if (has("profile-children.txt")) {
   if (whole > 0) {
     const rows = [
       ["HTTP (h2o: parse, write; on_req less tr_api_handle)", whole - incl(/^tr_api_handle$/)],
-      ["audit log: tr_audit_write (a read's one record: JSON, hash, write)", incl(/^tr_audit_write$/)],
-      ["group commit, on the syncer thread: syncer_main (fdatasync of the audit log; the WAL's when a commit happened)", incl(/^syncer_main$/)],
-      ["  of which fdatasync (CPU in the kernel: the file system's journal, the virtual disk)", incl(/^(__GI_fdatasync|fdatasync)/)],
+      ["audit record, on the event loop: audit_response (the record's text, queued by tr_audit_write)", Math.max(incl(/^audit_response/), incl(/^tr_audit_write$/))],
+      ["group commit, on the syncer thread: syncer_main (the audit log's queued records written and chained, fdatasync; the WAL's when a commit happened)", incl(/^syncer_main$/)],
+      ["  of which writing the queued audit records (hashes, one write): flush_locked", incl(/^flush_locked$/)],
+      ["  of which fdatasync (CPU in the kernel: the file system, the virtual disk)", incl(/^(__GI_fdatasync|fdatasync)/)],
       ["authentication: tr_auth_request", incl(/^tr_auth_request$/)],
       ["  of which signature verification: tr_httpsig_verify", incl(/^tr_httpsig_verify$/)],
       ["handler: tr_api_get_secret_bundle", incl(/^tr_api_get_secret_bundle$/)],
       ["  of which policy checks: content_checks", incl(/^content_checks$/)],
-      ["  of which envelope decryption: tr_envelope_open", incl(/^tr_envelope_open$/)],
+      ["  of which envelope decryption: tr_envelope_open_cached", incl(/^tr_envelope_open(_cached)?$/)],
       ["IAM generation query, all callers: sq_iam_generation", incl(/^sq_iam_generation$/)],
 
       ["SQLite statements, all callers: sqlite3_step + sqlite3_reset", incl(/^sqlite3_step$/) + incl(/^sqlite3_reset$/)],

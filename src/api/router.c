@@ -23,6 +23,7 @@
 #include "util/clock.h"
 #include "util/durable.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/rand.h"
@@ -265,6 +266,8 @@ health(struct tr_api_ctx *c)
 /* threads                                                          */
 /* ---------------------------------------------------------------- */
 
+static void audit_who_free(struct tr_api_thread *t);
+
 /*
  * Opened data keys a thread keeps: 256 (8 KiB of locked memory), each
  * for at most a minute after its unwrap.
@@ -311,6 +314,7 @@ tr_api_thread_free(struct tr_api_thread *t)
 	tr_api_attrs_cache_free(t);
 	tr_api_decisions_free(t);
 	tr_dek_cache_free(t->deks);
+	audit_who_free(t);
 	tr_auth_free(t->auth);
 	tr_store_close(t->store);
 	tr_free(t);
@@ -447,7 +451,7 @@ new_request_id(struct tr_api_ctx *c)
 			return;
 		}
 	}
-	(void)snprintf(c->request_id, sizeof(c->request_id), "%s", server);
+	memcpy(c->request_id, server, sizeof(server));
 }
 
 static void
@@ -470,8 +474,15 @@ set_base_url(struct tr_api_ctx *c)
 		if (host[i] == '/' || host[i] == '@' || host[i] == '"' ||
 		    host[i] == '\\' || (unsigned char)host[i] <= 0x20)
 			break;
-	(void)snprintf(c->base_url, sizeof(c->base_url), "%s://%.*s",
-	    c->req->tls ? "https" : "http", (int)i, host);
+	{
+		/* "scheme://host": 5 + 3 + 255 bytes at most, it fits */
+		const char *scheme = c->req->tls ? "https://" : "http://";
+		size_t sl = strlen(scheme);
+
+		memcpy(c->base_url, scheme, sl);
+		memcpy(c->base_url + sl, host, i);
+		c->base_url[sl + i] = '\0';
+	}
 }
 
 /*
@@ -530,21 +541,87 @@ aj_str(struct tr_buf *b, const char *key, const char *v)
 	(void)tr_json_add_string(b, v);
 }
 
+/*
+ * A user's "principal" member as the audit writes it, per thread and IAM
+ * generation (the groups come from the world): most requests come from
+ * few users, and the text is the same each time.
+ */
+#define AUDIT_WHO_SLOTS 16
+
+struct audit_who {
+	uint64_t generation;		/* of the world; 0: empty */
+	char *id, *key_id, *tenancy_id;
+	char *text;
+	size_t len;
+};
+
+static void
+audit_who_clear(struct audit_who *e)
+{
+	tr_free(e->id);
+	tr_free(e->key_id);
+	tr_free(e->tenancy_id);
+	tr_free(e->text);
+	memset(e, 0, sizeof(*e));
+}
+
+static void
+audit_who_free(struct tr_api_thread *t)
+{
+	size_t i;
+
+	if (t->audit_who == NULL)
+		return;
+	for (i = 0; i < AUDIT_WHO_SLOTS; i++)
+		audit_who_clear(&t->audit_who[i]);
+	tr_free(t->audit_who);
+	t->audit_who = NULL;
+}
+
+/* The slot for the request's user, or NULL (no cache for others). */
+static struct audit_who *
+audit_who_slot(struct tr_api_ctx *c)
+{
+	struct tr_api_thread *t = c->t;
+
+	if (c->principal.kind != TR_PRINCIPAL_USER)
+		return NULL;
+	if (t->audit_who == NULL) {
+		t->audit_who = tr_calloc(AUDIT_WHO_SLOTS,
+		    sizeof(*t->audit_who));
+		if (t->audit_who == NULL)
+			return NULL;
+	}
+	return &t->audit_who[tr_hash_str(c->principal.id) % AUDIT_WHO_SLOTS];
+}
+
 /* The principal as the audit records it (never a key or token). */
 static void
 audit_principal(struct tr_api_ctx *c, struct tr_buf *b)
 {
 	static const char *const kinds[] = { "none", "user", "resource",
 		"instance" };
-	struct tr_iam_world *w;
+	struct tr_iam_world *w = NULL;
+	struct audit_who *e;
 	const char *names[16];
-	size_t n = 0, i;
+	size_t n = 0, i, start;
 
 	aj_key(b, "principal");
 	if (!c->authenticated) {
 		(void)tr_buf_addstr(b, "null");
 		return;
 	}
+	if (tr_api_world(c, &w) < 0)
+		w = NULL;
+	e = w != NULL ? audit_who_slot(c) : NULL;
+	if (e != NULL && e->generation == c->t->world_generation &&
+	    e->text != NULL && strcmp(e->id, c->principal.id) == 0 &&
+	    strcmp(e->key_id, c->principal.key_id) == 0 &&
+	    strcmp(e->tenancy_id, c->principal.tenancy_id) == 0) {
+		(void)tr_buf_add(b, e->text, e->len);
+		return;
+	}
+	start = b->len;
 	(void)tr_buf_addstr(b, "{\"id\":");
 	(void)tr_json_add_string(b, c->principal.id);
 	(void)tr_buf_addstr(b, ",\"type\":");
@@ -556,7 +633,7 @@ audit_principal(struct tr_api_ctx *c, struct tr_buf *b)
 		(void)tr_buf_addstr(b, ",\"apiKeyFingerprint\":");
 		(void)tr_json_add_string(b, c->principal.key_id);
 	}
-	if (tr_api_world(c, &w) == 0)
+	if (w != NULL)
 		n = tr_iam_world_principal_groups(w, &c->principal, names, 16);
 	(void)tr_buf_addstr(b, c->principal.kind == TR_PRINCIPAL_USER ?
 	    ",\"groups\":[" : ",\"dynamicGroups\":[");
@@ -566,6 +643,21 @@ audit_principal(struct tr_api_ctx *c, struct tr_buf *b)
 		(void)tr_json_add_string(b, names[i]);
 	}
 	(void)tr_buf_addstr(b, "]}");
+	if (e == NULL || tr_buf_error(b) < 0)
+		return;
+	audit_who_clear(e);
+	e->id = tr_strdup(c->principal.id);
+	e->key_id = tr_strdup(c->principal.key_id);
+	e->tenancy_id = tr_strdup(c->principal.tenancy_id);
+	e->len = b->len - start;
+	e->text = tr_malloc(e->len);
+	if (e->id == NULL || e->key_id == NULL || e->tenancy_id == NULL ||
+	    e->text == NULL) {
+		audit_who_clear(e);
+		return;
+	}
+	memcpy(e->text, b->ptr + start, e->len);
+	e->generation = c->t->world_generation;
 }
 
 /* The OCIDs a request names: path, query and body. */
@@ -793,8 +885,12 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 	c.req = req;
 	c.resp = resp;
 	tr_error_clear();
-	(void)snprintf(method, sizeof(method), "%.*s",
-	    (int)(req->method_len > 15 ? 15 : req->method_len), req->method);
+	{
+		size_t ml = req->method_len > 15 ? 15 : req->method_len;
+
+		memcpy(method, req->method, ml);
+		method[ml] = '\0';
+	}
 	new_request_id(&c);
 	tr_response_header(resp, "opc-request-id", c.request_id);
 

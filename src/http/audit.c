@@ -54,6 +54,9 @@ struct queued {
 /* Records waiting past this many bytes refuse more (fail closed). */
 #define QUEUE_MAX ((size_t)64 * 1024 * 1024)
 
+static void wait_idle(struct tr_audit *a);
+static int flush_locked(struct tr_audit *a);
+
 static const char zero_hash[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -193,6 +196,12 @@ tr_audit_close(struct tr_audit *a)
 	if (a == NULL)
 		return;
 	if (a->fd >= 0) {
+		/* records queued after the group commit's last round */
+		pthread_mutex_lock(&a->lock);
+		wait_idle(a);
+		if (flush_locked(a) < 0)
+			tr_log_error("audit log: %s", tresor_error_last());
+		pthread_mutex_unlock(&a->lock);
 		(void)fdatasync(a->fd);
 		close(a->fd);
 	}
