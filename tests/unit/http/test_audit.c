@@ -87,6 +87,33 @@ file_size(const char *path)
 	return sb.st_size;
 }
 
+/* The log's text, NUL-terminated. */
+static size_t
+read_log(struct fx *f, char *buf, size_t cap)
+{
+	FILE *fp = fopen(f->path, "r");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(buf, 1, cap - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return n;
+}
+
+/* Let the file grow `room` more bytes: writes past that fail (EFBIG). */
+static void
+limit_growth(struct fx *f, off_t room, struct rlimit *old)
+{
+	struct rlimit lim;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
+	lim = *old;
+	lim.rlim_cur = (rlim_t)(file_size(f->path) + room);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
 static uint64_t
 verify(struct fx *f)
 {
@@ -104,7 +131,6 @@ test_queued_records_written_by_the_round(void **state)
 	struct fx *f = *state;
 	uint64_t t1, t2, t3;
 	char buf[4096];
-	FILE *fp;
 	size_t n;
 
 	t1 = queue(f, "{\"event\":\"response\",\"n\":1}");
@@ -114,11 +140,7 @@ test_queued_records_written_by_the_round(void **state)
 	assert_int_equal(tr_durable_wait(f->d, t3), 0);
 	assert_int_equal(tr_durable_status(f->d, t1), 1);
 	assert_int_equal(verify(f), 3);
-	fp = fopen(f->path, "r");
-	assert_non_null(fp);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
+	n = read_log(f, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "{\"seq\":1,\"prev\":\"0000"));
 	assert_non_null(strstr(buf, "\",\"event\":\"response\",\"n\":1}\n"));
 	assert_true(strstr(buf, "\"n\":1}") < strstr(buf, "\"n\":2}"));
@@ -132,7 +154,7 @@ static void
 test_failed_write_fails_its_tickets(void **state)
 {
 	struct fx *f = *state;
-	struct rlimit old, lim;
+	struct rlimit old;
 	char big[2048];
 	uint64_t t0, t1, t2, t3;
 	off_t before;
@@ -144,11 +166,7 @@ test_failed_write_fails_its_tickets(void **state)
 	/* the next batch does not fit under the file size limit */
 	memset(big, 'x', sizeof(big));
 	(void)snprintf(big, sizeof(big), "{\"pad\":\"%0*d\"}", 1500, 0);
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)before + 200;
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_growth(f, 200, &old);
 	/* one batch: the syncer (idle now) is woken after both */
 	tr_durable_defer_begin();
 	t1 = queue(f, "{\"n\":1}");
@@ -176,18 +194,12 @@ test_checked_record_writes_the_queue_first(void **state)
 	const char *rec = "{\"event\":\"request\"}";
 	char buf[4096];
 	uint64_t t1;
-	FILE *fp;
-	size_t n;
 
 	t1 = queue(f, "{\"event\":\"response\",\"n\":1}");
 	assert_int_equal(tr_audit_write(f->a, rec, strlen(rec),
 	    TR_AUDIT_CHECK, NULL), 0);
 	/* in the file now, before any round */
-	fp = fopen(f->path, "r");
-	assert_non_null(fp);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
+	(void)read_log(f, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"n\":1}\n{\"seq\":2,"));
 	assert_non_null(strstr(buf, "\"event\":\"request\"}\n"));
 	assert_int_equal(tr_durable_wait(f->d, t1), 0);
@@ -203,7 +215,7 @@ static void
 test_failed_checked_write_fails_queued_tickets(void **state)
 {
 	struct fx *f = *state;
-	struct rlimit old, lim;
+	struct rlimit old;
 	char rec[600];
 	uint64_t t0, t1, t2;
 	off_t before;
@@ -212,11 +224,7 @@ test_failed_checked_write_fails_queued_tickets(void **state)
 	assert_int_equal(tr_durable_wait(f->d, t0), 0);
 	before = file_size(f->path);
 	(void)snprintf(rec, sizeof(rec), "{\"pad\":\"%0*d\"}", 400, 0);
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)before + 300;
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_growth(f, 300, &old);
 	tr_durable_defer_begin();
 	t1 = queue(f, "{\"n\":1}");
 	assert_int_equal(tr_audit_write(f->a, rec, strlen(rec),
