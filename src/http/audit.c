@@ -29,14 +29,15 @@ struct tr_audit {
 	size_t size;			/* bytes in the current file */
 	uint64_t seq;			/* last record written */
 	uint64_t synced;		/* last record durable */
-	bool busy;			/* a thread writes or syncs unlocked */
+	bool writing;			/* a thread writes a batch, unlocked */
+	bool syncing;			/* a thread is in fdatasync, unlocked */
 	bool failed;			/* the last sync failed */
 	char prev[TR_AUDIT_HASH_HEX];	/* hash of the last line */
 	dev_t dev;
 	ino_t ino;
 	/*
 	 * Records not written yet, in order: a struct queued then the
-	 * record's text, each.  Only the holder of `busy` swaps `queue`
+	 * record's text, each.  Only the holder of `writing` swaps `queue`
 	 * for `spare` and writes the batch (lines built in `out`).
 	 */
 	struct tr_buf queue, spare, out;
@@ -55,6 +56,7 @@ struct queued {
 #define QUEUE_MAX ((size_t)64 * 1024 * 1024)
 
 static void wait_idle(struct tr_audit *a);
+static void wait_writer(struct tr_audit *a);
 static int flush_locked(struct tr_audit *a);
 
 static const char zero_hash[] =
@@ -254,11 +256,23 @@ rotate_locked(struct tr_audit *a)
 	tr_log_info("audit log rotated to %s", old);
 }
 
+/*
+ * Wait until no thread writes a batch; lock held.  Writing goes on while
+ * another thread is in fdatasync: an event loop's checked record never
+ * waits for a sync.
+ */
+static void
+wait_writer(struct tr_audit *a)
+{
+	while (a->writing)
+		pthread_cond_wait(&a->cv, &a->lock);
+}
+
 /* Wait until no thread writes or syncs outside the lock; lock held. */
 static void
 wait_idle(struct tr_audit *a)
 {
-	while (a->busy)
+	while (a->writing || a->syncing)
 		pthread_cond_wait(&a->cv, &a->lock);
 }
 
@@ -288,7 +302,8 @@ fail_tickets(struct tr_audit *a, const struct tr_buf *batch)
 
 /*
  * Write every queued record: one write() for the batch, the chain's
- * hashes computed here.  Lock held and not busy; the lock is dropped
+ * hashes computed here.  Lock held (it waits for another writer); it is
+ * dropped
  * while the batch is written (writers keep queueing).  A batch that
  * cannot be written whole is cut off the file and dropped, and its
  * queued tickets fail.  0 or TRESOR_EIO.
@@ -299,18 +314,22 @@ flush_locked(struct tr_audit *a)
 	struct tr_buf batch;
 	struct queued q;
 	char prev[TR_AUDIT_HASH_HEX];
-	uint64_t seq = a->seq, last_ticket = 0;
-	size_t off = 0, start, written = 0, size = a->size;
+	uint64_t seq, last_ticket = 0;
+	size_t off = 0, start, written = 0, size;
 	ssize_t w;
-	int fd = a->fd, rc = 0;
+	int fd, rc = 0;
 
+	wait_writer(a);
 	if (a->queue.len == 0)
 		return 0;
+	fd = a->fd;
+	size = a->size;
+	seq = a->seq;
 	batch = a->queue;
 	a->queue = a->spare;
 	tr_buf_init(&a->spare, QUEUE_MAX);
 	memcpy(prev, a->prev, sizeof(prev));
-	a->busy = true;
+	a->writing = true;
 	pthread_mutex_unlock(&a->lock);
 
 	tr_buf_reset(&a->out);
@@ -366,13 +385,13 @@ flush_locked(struct tr_audit *a)
 	tr_buf_dispose(&a->spare);
 	tr_buf_reset(&batch);
 	a->spare = batch;
-	a->busy = false;
+	a->writing = false;
 	pthread_cond_broadcast(&a->cv);
 	return rc;
 }
 
 /*
- * fdatasync everything written; lock held and not busy.  A failed sync
+ * fdatasync everything written; lock held and not syncing.  A failed sync
  * fails every ticket written since the last good one: after a failed
  * fdatasync the kernel may have dropped those pages.
  */
@@ -384,11 +403,11 @@ sync_locked(struct tr_audit *a)
 
 	if (a->synced == target)
 		return 0;
-	a->busy = true;
+	a->syncing = true;
 	pthread_mutex_unlock(&a->lock);
 	r = fdatasync(fd);
 	pthread_mutex_lock(&a->lock);
-	a->busy = false;
+	a->syncing = false;
 	a->failed = r != 0;
 	if (r == 0) {
 		if (target > a->synced)
@@ -459,7 +478,7 @@ tr_audit_write(struct tr_audit *a, const char *rec, size_t len,
 	if (ticket != NULL)
 		*ticket = 0;
 	/* written now: no other thread can take it between queue and write */
-	wait_idle(a);
+	wait_writer(a);
 	if ((flags & (TR_AUDIT_CHECK | TR_AUDIT_SYNC)) != 0 &&
 	    !still_linked(a)) {
 		rc = tr_error_set(TRESOR_EIO,
@@ -471,7 +490,7 @@ tr_audit_write(struct tr_audit *a, const char *rec, size_t len,
 	mine = (flags & TR_AUDIT_SYNC) != 0 ? a->seq : 0;
 	/* group sync: one fdatasync covers every record written so far */
 	while (rc == 0 && a->synced < mine) {
-		if (a->busy) {
+		if (a->syncing) {
 			pthread_cond_wait(&a->cv, &a->lock);
 			if (a->failed && a->synced < mine)
 				rc = tr_error_set(TRESOR_EIO,
@@ -481,7 +500,7 @@ tr_audit_write(struct tr_audit *a, const char *rec, size_t len,
 		rc = sync_locked(a);
 	}
 	if (rc == 0 && a->max_bytes > 0 && a->size >= a->max_bytes &&
-	    !a->busy && a->synced == a->seq)
+	    !a->writing && !a->syncing && a->synced == a->seq)
 		rotate_locked(a);
 out:
 	pthread_mutex_unlock(&a->lock);
@@ -505,13 +524,18 @@ tr_audit_sync(void *payload)
 		tr_buf_reset(&a->queue);
 		goto out;
 	}
-	if ((rc = flush_locked(a)) < 0 ||
-	    (rc = sync_locked(a)) < 0) {
+	if ((rc = flush_locked(a)) < 0) {
 		tr_log_error("%s", tresor_error_last());
 		goto out;
 	}
-	if (a->max_bytes > 0 && a->size >= a->max_bytes && !a->busy &&
-	    a->synced == a->seq)
+	while (a->syncing)
+		pthread_cond_wait(&a->cv, &a->lock);
+	if ((rc = sync_locked(a)) < 0) {
+		tr_log_error("%s", tresor_error_last());
+		goto out;
+	}
+	if (a->max_bytes > 0 && a->size >= a->max_bytes && !a->writing &&
+	    !a->syncing && a->synced == a->seq)
 		rotate_locked(a);
 out:
 	pthread_mutex_unlock(&a->lock);

@@ -255,6 +255,46 @@ test_removed_log_fails_queued_tickets(void **state)
 	    TR_AUDIT_CHECK, NULL), TRESOR_EIO);
 }
 
+/* Queued records rotate the log past its size; the chain spans the files. */
+static void
+test_rotation_keeps_the_chain(void **state)
+{
+	struct fx *f = *state;
+	char pattern[160], cmd[256], line[256], *paths[8];
+	uint64_t t = 0, n = 0;
+	size_t i, np = 0;
+	FILE *ls;
+
+	tr_durable_free(f->d);
+	tr_audit_close(f->a);
+	assert_int_equal(tr_audit_open(&f->a, f->path, 600), 0);
+	assert_int_equal(tr_durable_new(&f->d), 0);
+	assert_int_equal(tr_durable_add_source(f->d, tr_audit_sync, NULL,
+	    f->a), 0);
+	tr_audit_attach(f->a, f->d);
+	for (i = 0; i < 20; i++) {
+		t = queue(f, "{\"event\":\"response\",\"pad\":\"0123456789\"}");
+		assert_int_equal(tr_durable_wait(f->d, t), 0);
+	}
+	/* the rotated files, oldest first, then the current one */
+	(void)snprintf(pattern, sizeof(pattern), "%s.0*", f->path);
+	(void)snprintf(cmd, sizeof(cmd), "ls %s", pattern);
+	ls = popen(cmd, "r");
+	assert_non_null(ls);
+	while (np < 7 && fgets(line, sizeof(line), ls) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		paths[np++] = strdup(line);
+	}
+	pclose(ls);
+	assert_true(np >= 2);
+	paths[np++] = strdup(f->path);
+	assert_int_equal(tr_audit_verify((const char *const *)paths, np, &n,
+	    NULL, 0), 0);
+	assert_int_equal(n, 20);
+	for (i = 0; i < np; i++)
+		free(paths[i]);
+}
+
 /* Not an object, or too long: refused before anything is queued. */
 static void
 test_bad_records_refused(void **state)
@@ -289,6 +329,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_removed_log_fails_queued_tickets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_keeps_the_chain,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_records_refused,
 		    setup, teardown),
 	};
