@@ -28,6 +28,8 @@
 #   7 pg        PostgreSQL (durable settings): reads and UpdateSecret on
 #               one node and on three, beside phases 1 and 3 (SQLite)
 #
+# bench/callgrind.sh counts instructions per read in a kept work dir.
+#
 # Benchmarks assert nothing: the script fails only when the harness
 # itself cannot run (build, setup, a server that does not start).
 set -euo pipefail
