@@ -182,7 +182,7 @@ if (has("profile-children.txt")) {
       ["HTTP (h2o: parse, write; on_req less tr_api_handle)", whole - incl(/^tr_api_handle$/)],
       ["audit record, on the event loop: audit_response (the record's text, queued by tr_audit_write)", Math.max(incl(/^audit_response/), incl(/^tr_audit_write$/))],
       ["group commit, on the syncer thread: syncer_main (the audit log's queued records written and chained, fdatasync; the WAL's when a commit happened)", incl(/^syncer_main$/)],
-      ["  of which writing the queued audit records (hashes, one write): flush_locked", incl(/^flush_locked$/)],
+      ["  of which writing the queued audit records (hashes, one write): flush_locked", incl(/^flush_locked/)],
       ["  of which fdatasync (CPU in the kernel: the file system, the virtual disk)", incl(/^(__GI_fdatasync|fdatasync)/)],
       ["authentication: tr_auth_request", incl(/^tr_auth_request$/)],
       ["  of which signature verification: tr_httpsig_verify", incl(/^tr_httpsig_verify$/)],
