@@ -36,7 +36,6 @@ struct tr_api_thread {
 	struct attrs_slot *attrs_cache;	/* parsed attrs, by text */
 	struct decision_slot *decisions; /* authz.c, per world */
 	struct tr_dek_cache *deks;	/* opened data keys (envelope.h) */
-	struct audit_who *audit_who;	/* router.c: users' audit text */
 	/* random bytes for request ids, drawn 4 KiB at a time */
 	unsigned char ids_pool[4096];
 	size_t ids_left;

@@ -21,9 +21,7 @@
 #include "crypto/envelope.h"
 #include "util/alloc.h"
 #include "util/clock.h"
-#include "util/durable.h"
 #include "util/error.h"
-#include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/rand.h"
@@ -266,8 +264,6 @@ health(struct tr_api_ctx *c)
 /* threads                                                          */
 /* ---------------------------------------------------------------- */
 
-static void audit_who_free(struct tr_api_thread *t);
-
 /*
  * Opened data keys a thread keeps: 256 (8 KiB of locked memory), each
  * for at most a minute after its unwrap.
@@ -314,7 +310,6 @@ tr_api_thread_free(struct tr_api_thread *t)
 	tr_api_attrs_cache_free(t);
 	tr_api_decisions_free(t);
 	tr_dek_cache_free(t->deks);
-	audit_who_free(t);
 	tr_auth_free(t->auth);
 	tr_store_close(t->store);
 	tr_free(t);
@@ -541,87 +536,21 @@ aj_str(struct tr_buf *b, const char *key, const char *v)
 	(void)tr_json_add_string(b, v);
 }
 
-/*
- * A user's "principal" member as the audit writes it, per thread and IAM
- * generation (the groups come from the world): most requests come from
- * few users, and the text is the same each time.
- */
-#define AUDIT_WHO_SLOTS 16
-
-struct audit_who {
-	uint64_t generation;		/* of the world; 0: empty */
-	char *id, *key_id, *tenancy_id;
-	char *text;
-	size_t len;
-};
-
-static void
-audit_who_clear(struct audit_who *e)
-{
-	tr_free(e->id);
-	tr_free(e->key_id);
-	tr_free(e->tenancy_id);
-	tr_free(e->text);
-	memset(e, 0, sizeof(*e));
-}
-
-static void
-audit_who_free(struct tr_api_thread *t)
-{
-	size_t i;
-
-	if (t->audit_who == NULL)
-		return;
-	for (i = 0; i < AUDIT_WHO_SLOTS; i++)
-		audit_who_clear(&t->audit_who[i]);
-	tr_free(t->audit_who);
-	t->audit_who = NULL;
-}
-
-/* The slot for the request's user, or NULL (no cache for others). */
-static struct audit_who *
-audit_who_slot(struct tr_api_ctx *c)
-{
-	struct tr_api_thread *t = c->t;
-
-	if (c->principal.kind != TR_PRINCIPAL_USER)
-		return NULL;
-	if (t->audit_who == NULL) {
-		t->audit_who = tr_calloc(AUDIT_WHO_SLOTS,
-		    sizeof(*t->audit_who));
-		if (t->audit_who == NULL)
-			return NULL;
-	}
-	return &t->audit_who[tr_hash_str(c->principal.id) % AUDIT_WHO_SLOTS];
-}
-
 /* The principal as the audit records it (never a key or token). */
 static void
 audit_principal(struct tr_api_ctx *c, struct tr_buf *b)
 {
 	static const char *const kinds[] = { "none", "user", "resource",
 		"instance" };
-	struct tr_iam_world *w = NULL;
-	struct audit_who *e;
+	struct tr_iam_world *w;
 	const char *names[16];
-	size_t n = 0, i, start;
+	size_t n = 0, i;
 
 	aj_key(b, "principal");
 	if (!c->authenticated) {
 		(void)tr_buf_addstr(b, "null");
 		return;
 	}
-	if (tr_api_world(c, &w) < 0)
-		w = NULL;
-	e = w != NULL ? audit_who_slot(c) : NULL;
-	if (e != NULL && e->generation == c->t->world_generation &&
-	    e->text != NULL && strcmp(e->id, c->principal.id) == 0 &&
-	    strcmp(e->key_id, c->principal.key_id) == 0 &&
-	    strcmp(e->tenancy_id, c->principal.tenancy_id) == 0) {
-		(void)tr_buf_add(b, e->text, e->len);
-		return;
-	}
-	start = b->len;
 	(void)tr_buf_addstr(b, "{\"id\":");
 	(void)tr_json_add_string(b, c->principal.id);
 	(void)tr_buf_addstr(b, ",\"type\":");
@@ -633,7 +562,7 @@ audit_principal(struct tr_api_ctx *c, struct tr_buf *b)
 		(void)tr_buf_addstr(b, ",\"apiKeyFingerprint\":");
 		(void)tr_json_add_string(b, c->principal.key_id);
 	}
-	if (w != NULL)
+	if (tr_api_world(c, &w) == 0)
 		n = tr_iam_world_principal_groups(w, &c->principal, names, 16);
 	(void)tr_buf_addstr(b, c->principal.kind == TR_PRINCIPAL_USER ?
 	    ",\"groups\":[" : ",\"dynamicGroups\":[");
@@ -643,21 +572,6 @@ audit_principal(struct tr_api_ctx *c, struct tr_buf *b)
 		(void)tr_json_add_string(b, names[i]);
 	}
 	(void)tr_buf_addstr(b, "]}");
-	if (e == NULL || tr_buf_error(b) < 0)
-		return;
-	audit_who_clear(e);
-	e->id = tr_strdup(c->principal.id);
-	e->key_id = tr_strdup(c->principal.key_id);
-	e->tenancy_id = tr_strdup(c->principal.tenancy_id);
-	e->len = b->len - start;
-	e->text = tr_malloc(e->len);
-	if (e->id == NULL || e->key_id == NULL || e->tenancy_id == NULL ||
-	    e->text == NULL) {
-		audit_who_clear(e);
-		return;
-	}
-	memcpy(e->text, b->ptr + start, e->len);
-	e->generation = c->t->world_generation;
 }
 
 /* The OCIDs a request names: path, query and body. */
@@ -694,12 +608,14 @@ audit_targets(struct tr_api_ctx *c, struct tr_buf *b)
 	(void)tr_buf_addc(b, ']');
 }
 
-/* {"event":EVENT,"requestId":...,"time":... : the start of a record */
+/* A new record in `b`: {"event":EVENT,"requestId":...,"time":... */
 static void
 audit_begin(struct tr_api_ctx *c, struct tr_buf *b, const char *event)
 {
 	char now[TR_TIME_RFC3339_LEN];
 
+	tr_buf_init(b, TR_AUDIT_RECORD_MAX);
+	(void)tr_buf_reserve(b, 1024);
 	tr_time_rfc3339(now, tr_real_now_ms());
 	(void)tr_buf_addstr(b, "{\"event\":");
 	(void)tr_json_add_string(b, event);
@@ -721,8 +637,6 @@ audit_request(struct tr_api_ctx *c)
 
 	if (c->t->env->audit == NULL)
 		return 0;
-	tr_buf_init(&b, TR_AUDIT_RECORD_MAX);
-	(void)tr_buf_reserve(&b, 1024);
 	audit_begin(c, &b, "request");
 	aj_str(&b, "sourceAddress", c->req->peer == NULL ? "" : c->req->peer);
 	aj_str(&b, "operation", c->operation);
@@ -754,6 +668,7 @@ audit_response(struct tr_api_ctx *c, bool read_only)
 	int status = c->resp->status;
 	struct tr_buf b;
 	uint64_t ticket = 0;
+	bool queued = c->t->env->durable != NULL;
 	int rc;
 
 	if (c->t->env->audit == NULL)
@@ -768,8 +683,6 @@ audit_response(struct tr_api_ctx *c, bool read_only)
 		decision = "allow";
 	else
 		decision = "error";
-	tr_buf_init(&b, TR_AUDIT_RECORD_MAX);
-	(void)tr_buf_reserve(&b, 1024);
 	audit_begin(c, &b, "response");
 	aj_str(&b, "operation", c->operation == NULL ? "" : c->operation);
 	(void)tr_buf_addf(&b, ",\"status\":%d", status);
@@ -809,9 +722,8 @@ audit_response(struct tr_api_ctx *c, bool read_only)
 	rc = tr_buf_error(&b);
 	if (rc == 0)
 		rc = c->t->env->audit(c->t->env->audit_payload, b.ptr, b.len,
-		    c->t->env->durable == NULL ?
-		    TR_API_AUDIT_SYNC | TR_API_AUDIT_CHECK : 0,
-		    c->t->env->durable == NULL ? NULL : &ticket);
+		    queued ? 0 : TR_API_AUDIT_SYNC | TR_API_AUDIT_CHECK,
+		    queued ? &ticket : NULL);
 	tr_buf_dispose(&b);
 	if (rc == 0)
 		c->resp->durable_ticket = ticket;

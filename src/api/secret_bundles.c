@@ -129,7 +129,6 @@ content_checks(struct tr_api_ctx *c, const struct tr_obj *s,
 	return 0;
 }
 
-/* Decrypt version `v` of `s` and answer the SecretBundle. */
 /* ,"name":<time or null> */
 static void
 put_time(struct tr_buf *b, const char *name, int64_t ms)
@@ -220,6 +219,7 @@ out:
 	return rc;
 }
 
+/* Decrypt version `v` of `s` and answer the SecretBundle. */
 static void
 send_bundle(struct tr_api_ctx *c, const struct tr_obj *s, const json_t *a,
     const struct tr_secret_version *v)

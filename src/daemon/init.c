@@ -145,8 +145,6 @@ dump_new(json_t *v)
 	return s;
 }
 
-/* Refuse a directory that already holds a tresor installation. */
-
 /* The parents of `path` that do not exist, created as mkdir -p does. */
 static int
 make_parents(const char *path)
@@ -169,6 +167,8 @@ make_parents(const char *path)
 	}
 	return 0;
 }
+
+/* Refuse a directory that already holds a tresor installation. */
 static int
 check_fresh(const char *dir)
 {
@@ -253,7 +253,7 @@ tr_daemon_init(int argc, char **argv)
 	const char *store_url = NULL;
 	long len;
 	int64_t now;
-	int c, rc = 1, err;
+	int c, rc = 1, err, made;
 	size_t i;
 
 	memset(w, 0, sizeof(w));
@@ -315,10 +315,10 @@ tr_daemon_init(int argc, char **argv)
 	 * The directory: create it 0700 (and missing parents as mkdir -p
 	 * does), or accept an empty-of-tresor one.
 	 */
-	if (mkdir(o.data, 0700) != 0 && errno == ENOENT &&
-	    make_parents(o.data) == 0)
-		(void)mkdir(o.data, 0700);
-	if (mkdir(o.data, 0700) != 0 && errno != EEXIST)
+	made = mkdir(o.data, 0700);
+	if (made != 0 && errno == ENOENT && make_parents(o.data) == 0)
+		made = mkdir(o.data, 0700);
+	if (made != 0 && errno != EEXIST)
 		return tr_daemon_fail("cannot create %s: %s", o.data,
 		    strerror(errno));
 	if (stat(o.data, &sb) != 0 || !S_ISDIR(sb.st_mode))

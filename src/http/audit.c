@@ -303,8 +303,7 @@ fail_tickets(struct tr_audit *a, const struct tr_buf *batch)
 /*
  * Write every queued record: one write() for the batch, the chain's
  * hashes computed here.  Lock held (it waits for another writer); it is
- * dropped
- * while the batch is written (writers keep queueing).  A batch that
+ * dropped while the batch is written (writers keep queueing).  A batch that
  * cannot be written whole is cut off the file and dropped, and its
  * queued tickets fail.  0 or TRESOR_EIO.
  */
@@ -425,11 +424,11 @@ sync_locked(struct tr_audit *a)
 	return rc;
 }
 
-/* Queue `len` bytes of `rec`; lock held.  0 or TRESOR_EIO. */
+/* Queue `len` bytes of `rec` under `ticket`; lock held.  0 or TRESOR_EIO. */
 static int
-enqueue(struct tr_audit *a, const char *rec, size_t len)
+enqueue(struct tr_audit *a, const char *rec, size_t len, uint64_t ticket)
 {
-	struct queued q = { 0, (uint32_t)len };
+	struct queued q = { ticket, (uint32_t)len };
 	size_t at = a->queue.len;
 
 	if (tr_buf_add(&a->queue, &q, sizeof(q)) < 0 ||
@@ -447,7 +446,6 @@ tr_audit_write(struct tr_audit *a, const char *rec, size_t len,
     unsigned int flags, uint64_t *ticket)
 {
 	uint64_t mine;
-	size_t at;
 	int rc = 0;
 
 	if (len < 2 || rec[0] != '{' || rec[len - 1] != '}')
@@ -459,19 +457,13 @@ tr_audit_write(struct tr_audit *a, const char *rec, size_t len,
 	pthread_mutex_lock(&a->lock);
 	if (flags == 0 && ticket != NULL && a->durable != NULL) {
 		/*
-		 * Queued: the sync round writes it.  The ticket is taken
-		 * under the lock, so queued tickets rise with the queue.
+		 * Queued: the sync round writes it.  Ticket and record are
+		 * taken and queued under the lock, which the round's
+		 * tr_audit_sync needs too: queued tickets rise with the
+		 * queue, and a round covering the ticket finds the record.
 		 */
-		at = a->queue.len;
-		rc = enqueue(a, rec, len);
-		if (rc == 0) {
-			struct queued q;
-
-			*ticket = tr_durable_ticket(a->durable);
-			memcpy(&q, a->queue.ptr + at, sizeof(q));
-			q.ticket = *ticket;
-			memcpy(a->queue.ptr + at, &q, sizeof(q));
-		}
+		*ticket = tr_durable_ticket(a->durable);
+		rc = enqueue(a, rec, len, *ticket);
 		pthread_mutex_unlock(&a->lock);
 		return rc;
 	}
@@ -485,7 +477,7 @@ tr_audit_write(struct tr_audit *a, const char *rec, size_t len,
 		    "the audit log %s was removed or replaced", a->path);
 		goto out;
 	}
-	if ((rc = enqueue(a, rec, len)) < 0 || (rc = flush_locked(a)) < 0)
+	if ((rc = enqueue(a, rec, len, 0)) < 0 || (rc = flush_locked(a)) < 0)
 		goto out;
 	mine = (flags & TR_AUDIT_SYNC) != 0 ? a->seq : 0;
 	/* group sync: one fdatasync covers every record written so far */

@@ -24,11 +24,11 @@
 #include "store/store.h"
 #include "store/store_int.h"
 #include "util/alloc.h"
-#include "util/log.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/hash.h"
+#include "util/log.h"
 
 #define BUS_RING 8192u
 #define CACHE_MAX_ENTRIES 65536u	/* the byte budget binds first */
