@@ -14,11 +14,14 @@
 # default 1000000; 20000 in smoke mode), BENCH_SCALE_SAMPLE (secrets
 # the big scale run reads, spread over the vault; default 4096, 256 in
 # smoke mode), BENCH_COMMIT (what results.md
-# names as the code measured; default: git's HEAD).
+# names as the code measured; default: git's HEAD), BENCH_LOOP_CPU (the
+# CPU of the placed one-worker runs; default: the one that takes the
+# fewest of the data directory's disk interrupts).
 #
 # Phases (see bench/results.md for what each measures and how):
 #   1 read      signed GetSecretBundle vs nginx serving a same-size file,
-#               1 worker each then 2 and 2, 32 keep-alive connections
+#               1 worker each placed on a CPU (wrk on the others), then
+#               1 each not placed, then 2 and 2; 32 keep-alive connections
 #   2 profile   perf (on-CPU) and strace (syscalls) of tresord under the
 #               read load
 #   3 writes    durable UpdateSecret at 1, 8 and 32 connections
@@ -174,13 +177,15 @@ cpu_sum() {
 	echo "$t"
 }
 
-# start_server THREADS TAG: tresord on $PORT, timed to its first /health
+# start_server THREADS TAG [OPTION...]: tresord on $PORT, timed to its
+# first /health
 start_server() {
 	local threads=$1 tag=$2 out
-	cmdlog server "$TRESORD serve --data $DATA --listen $HOST --threads $threads"
+	shift 2
+	cmdlog server "$TRESORD serve --data $DATA --listen $HOST --threads $threads $*"
 	out=$(node "$ROOT/bench/start.mjs" --port "$PORT" \
 	    --log "$WORK/tresord.log" -- "$TRESORD" serve --data "$DATA" \
-	    --listen "$HOST" --threads "$threads") ||
+	    --listen "$HOST" --threads "$threads" "$@") ||
 	    { tail -20 "$WORK/tresord.log" >&2; die "tresord did not start"; }
 	SERVER_PID=$(echo "$out" | node -e \
 	    'let s="";process.stdin.on("data",d=>s+=d).on("end",
@@ -203,6 +208,7 @@ run_wrk() {
 	    "BENCH_ONCE=$once wrk -t$t -c$c -d${d}s --timeout 10s" \
 	    "-s bench/wrk/replay.lua $url"
 	BENCH_REQS=$reqs BENCH_THREADS=$t BENCH_ONCE=$once \
+	    ${WRK_CPUS:+taskset -c "$WRK_CPUS"} \
 	    wrk -t"$t" -c"$c" -d"${d}s" --timeout 10s \
 	    -s "$ROOT/bench/wrk/replay.lua" "$url" >"$RES/$tag.txt"
 	grep '^BENCH_JSON ' "$RES/$tag.txt" | sed 's/^BENCH_JSON //' \
@@ -210,8 +216,30 @@ run_wrk() {
 }
 warm() {
 	[ "$D_WARM" -gt 0 ] || return 0
-	BENCH_REQS=$3 BENCH_THREADS=$1 wrk -t"$1" -c32 -d"${D_WARM}s" \
+	BENCH_REQS=$3 BENCH_THREADS=$1 ${WRK_CPUS:+taskset -c "$WRK_CPUS"} \
+	    wrk -t"$1" -c32 -d"${D_WARM}s" \
 	    -s "$ROOT/bench/wrk/replay.lua" "$2" >/dev/null
+}
+
+# quiet_cpu DIR: the CPU that takes the fewest interrupts of DIR's disk
+# (its device, virtio1 or nvme0..., and that device's rows in
+# /proc/interrupts); the first CPU when that cannot be told
+quiet_cpu() {
+	local src blk dev
+	src=$(df --output=source "$1" 2>/dev/null | tail -1)
+	blk=$(basename "$(readlink -f "/sys/class/block/$(basename "$src")" \
+	    2>/dev/null)")
+	# a partition's disk is the directory above it
+	if [ -e "/sys/class/block/$blk/partition" ]; then
+		blk=$(basename "$(dirname "$(readlink -f \
+		    "/sys/class/block/$blk")")")
+	fi
+	dev=$(basename "$(readlink -f "/sys/block/$blk/device" 2>/dev/null)")
+	awk -v dev="$dev" '
+	    NR == 1 { for (i = 1; i <= NF; i++) cpu[i] = substr($i, 4); n = NF; next }
+	    dev != "" && $0 ~ (dev "[-q]") { for (i = 1; i <= n; i++) s[i] += $(i + 1) }
+	    END { b = 1; for (i = 2; i <= n; i++) if (s[i] < s[b]) b = i; print cpu[b] }
+	' /proc/interrupts
 }
 
 # presign KEYFILE KEYID < lines > tsv (libtresor's signer)
@@ -280,10 +308,17 @@ node -e "const n=$BUNDLE_BYTES, h='{\"pad\":\"', t='\"}';
     process.stdout.write(h + 'x'.repeat(n - h.length - t.length) + t)" \
     >"$NGINX_DIR/www/bundle.json"
 chmod 644 "$NGINX_DIR/www/bundle.json"
+# start_nginx WORKERS [CPU]: with CPU, its one worker on that CPU
 start_nginx() {
+	local aff="" mask
+	if [ -n "${2:-}" ]; then
+		mask=1$(printf '%*s' "$2" '' | tr ' ' 0)
+		aff="worker_cpu_affinity $mask;"
+	fi
 	sed -e "s|@WORKERS@|$1|; s|@PORT@|$NPORT|; s|@PREFIX@|$NGINX_DIR|g" \
+	    -e "s|@AFFINITY@|$aff|" \
 	    "$ROOT/bench/nginx.conf.in" >"$NGINX_DIR/nginx.conf"
-	cmdlog read "nginx -p $NGINX_DIR -c $NGINX_DIR/nginx.conf (bench/nginx.conf.in, worker_processes $1)"
+	cmdlog read "nginx -p $NGINX_DIR -c $NGINX_DIR/nginx.conf (bench/nginx.conf.in, worker_processes $1${aff:+, $aff})"
 	nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" &
 	NGINX_PID=$!
 	local _
@@ -307,35 +342,49 @@ phase read
 # median ratio.
 READ_PAIRS=${BENCH_READ_PAIRS:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
 D_PAIR=$(( D_READ / READ_PAIRS > 0 ? D_READ / READ_PAIRS : 1 ))
-for w in 1 2; do
-	log "read: tresord $w thread(s) vs nginx $w worker(s), $READ_PAIRS" \
-	    "interleaved pairs of ${D_PAIR}s"
+# Three configurations: "1p", one worker each placed on LOOP_CPU (the
+# CPU that takes the fewest of the disk's interrupts: tresord --cpus,
+# nginx worker_cpu_affinity) with wrk and tresord's other threads on the
+# other CPUs; "1", one worker each, placed by the scheduler; "2", two
+# and two.  Placement applies the same to both servers.
+LOOP_CPU=${BENCH_LOOP_CPU:-$(quiet_cpu "$DATA")}
+GEN_CPUS=$(seq 0 $(($(nproc) - 1)) | grep -vx "$LOOP_CPU" | paste -sd, -)
+echo "loop_cpu=$LOOP_CPU" >>"$RES/machine.env"
+echo "gen_cpus=$GEN_CPUS" >>"$RES/machine.env"
+for cfg in 1p 1 2; do
+	w=${cfg%p}
+	placed=
+	[ "$cfg" = 1p ] && [ -n "$GEN_CPUS" ] && placed=$LOOP_CPU
+	log "read: tresord $w thread(s) vs nginx $w worker(s)${placed:+ on CPU $placed (wrk on $GEN_CPUS)}," \
+	    "$READ_PAIRS interleaved pairs of ${D_PAIR}s"
 	stop_server
-	start_server "$w" "read-w$w"
+	start_server "$w" "read-w$cfg" ${placed:+--cpus "$placed"}
 	echo "GET /20190301/secretbundles/$READ_SECRET" |
 	    presign "$READER_KEY" "$READER_ID" >"$WORK/get.tsv"
 	cmdlog read "echo GET /20190301/secretbundles/<bench-read> | presign --key-file bench-reader.pem --key-id <bench-reader keyId> --host $HOST > get.tsv"
-	start_nginx "$w"
+	start_nginx "$w" "$placed"
 	workers=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+	WRK_CPUS=${placed:+$GEN_CPUS}
 	warm "$w" "http://$HOST/" "$WORK/get.tsv"
 	warm "$w" "http://127.0.0.1:$NPORT/" "$WORK/get.tsv"
 	for k in $(seq "$READ_PAIRS"); do
 		c0=$(cpu_of "$SERVER_PID")
-		run_wrk "read-w$w-tresor-r$k" read "$w" 32 "$D_PAIR" \
+		run_wrk "read-w$cfg-tresor-r$k" read "$w" 32 "$D_PAIR" \
 		    "http://$HOST/" "$WORK/get.tsv"
 		echo "$(cpu_of "$SERVER_PID") $c0" |
 		    awk '{printf "%.3f\n", $1 - $2}' \
-		    >"$RES/read-w$w-tresor-r$k.cpu"
+		    >"$RES/read-w$cfg-tresor-r$k.cpu"
 		# shellcheck disable=SC2086
 		c0=$(cpu_sum $workers)
-		run_wrk "read-w$w-nginx-r$k" read "$w" 32 "$D_PAIR" \
+		run_wrk "read-w$cfg-nginx-r$k" read "$w" 32 "$D_PAIR" \
 		    "http://127.0.0.1:$NPORT/" "$WORK/get.tsv"
 		# shellcheck disable=SC2086
 		echo "$(cpu_sum $workers) $c0" |
 		    awk '{printf "%.3f\n", $1 - $2}' \
-		    >"$RES/read-w$w-nginx-r$k.cpu"
+		    >"$RES/read-w$cfg-nginx-r$k.cpu"
 	done
-	vmhwm_kb "$SERVER_PID" >"$RES/read-w$w-tresor.rss"
+	WRK_CPUS=
+	vmhwm_kb "$SERVER_PID" >"$RES/read-w$cfg-tresor.rss"
 	stop_nginx
 done
 

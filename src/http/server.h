@@ -22,6 +22,9 @@ struct tr_http_config {
 	const char *host;		/* numeric address to bind */
 	uint16_t port;
 	unsigned int threads;		/* event loops (1..64) */
+	/* NULL, or loop i runs on CPU cpus[i % ncpus] */
+	const unsigned int *cpus;
+	size_t ncpus;
 	const char *tls_cert;		/* PEM chain, or NULL for plain HTTP */
 	const char *tls_key;		/* PEM private key */
 	size_t max_body;		/* request body limit, bytes */

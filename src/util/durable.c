@@ -90,6 +90,7 @@ helper_main(void *arg)
 	struct tr_durable *d = src->owner;
 	int r;
 
+	(void)pthread_setname_np(pthread_self(), "tresord-sync2");
 	pthread_mutex_lock(&d->hlock);
 	for (;;) {
 		while (!d->hstop && !src->go)
@@ -176,6 +177,7 @@ syncer_main(void *arg)
 	int64_t t0;
 	bool ok;
 
+	(void)pthread_setname_np(pthread_self(), "tresord-sync");
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		/*

@@ -785,6 +785,108 @@ probe("inject: invalid UTF-8 in a query value answers 400, not 500", async () =>
 });
 
 // ---------------------------------------------------------------------------
+// connections: a read's answer waits for the audit log's sync, and while it
+// waits its socket is held (src/http/server.c, hold_reading); what a client
+// does meanwhile must change nothing
+
+/** Signed raw GETs as one HTTP/1.1 byte string, and their request ids. */
+function signedGets(targets) {
+  const ids = [];
+  const text = targets
+    .map((target) => {
+      const h = signedHeaders({ method: "GET", host: `127.0.0.1:${port}`, target, creds });
+      ids.push(h["opc-request-id"]);
+      return [`GET ${target} HTTP/1.1`, ...Object.entries(h).map(([k, v]) => `${k}: ${v}`), "", ""].join("\r\n");
+    })
+    .join("");
+  return { bytes: Buffer.from(text, "latin1"), ids };
+}
+
+/** Split HTTP/1.1 responses (Content-Length framed) out of `buf`. */
+function splitResponses(buf) {
+  const out = [];
+  let text = buf.toString("latin1");
+  for (;;) {
+    const i = text.indexOf("\r\n\r\n");
+    if (i < 0) break;
+    const len = Number((text.slice(0, i).match(/\r\ncontent-length: *(\d+)/i) || [])[1] || 0);
+    if (text.length < i + 4 + len) break;
+    out.push(parseRaw(Buffer.from(text.slice(0, i + 4 + len), "latin1")));
+    text = text.slice(i + 4 + len);
+  }
+  return out;
+}
+
+/** True when `r` answers the request whose opc-request-id was `id` (OCI: id/server-id). */
+function answerOf(r, id) {
+  return r.headers.some((h) => h.startsWith(`opc-request-id: ${id.toLowerCase()}/`));
+}
+
+/** Send `bytes` on a new socket (then `after(socket)`); the answers that came. */
+function exchange(bytes, { want, after = () => {}, waitMs = 5000 }) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    const chunks = [];
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      s.destroy();
+      resolve(splitResponses(Buffer.concat(chunks)));
+    };
+    s.on("data", (d) => {
+      chunks.push(d);
+      if (splitResponses(Buffer.concat(chunks)).length >= want) finish();
+    });
+    s.on("close", finish);
+    s.on("error", () => {});
+    s.write(bytes, () => after(s));
+    setTimeout(finish, waitMs);
+  });
+}
+
+probe("connections: pipelined signed reads on one connection are all answered, in order", async () => {
+  const bundle = `/20190301/secretbundles/${fx.secret.id}`;
+  const targets = [bundle, `/20180608/secrets/${fx.secret.id}`, bundle, bundle];
+  const { bytes, ids } = signedGets(targets);
+  const res = await exchange(bytes, { want: targets.length });
+  check(res.length === targets.length, `${res.length} of ${targets.length} pipelined requests answered`);
+  res.forEach((r, i) => {
+    check(r.status === 200, `answer ${i + 1}: ${r.status} ${r.body.slice(0, 200)}`);
+    check(answerOf(r, ids[i]), `answer ${i + 1} is not for request ${i + 1} (${ids[i]})`);
+  });
+  const want = ok(await c.get(bundle), "bundle").secretBundleContent.content;
+  check(res[0].json.secretBundleContent.content === want && res[3].json.secretBundleContent.content === want, "pipelined bundle content differs");
+  check(res[1].json.id === fx.secret.id, "the second answer is not the secret's metadata");
+});
+
+probe("connections: a request sent in two pieces while the one before waits is answered", async () => {
+  const bundle = `/20190301/secretbundles/${fx.secret.id}`;
+  const { bytes, ids } = signedGets([bundle, bundle]);
+  const cut = bytes.indexOf("GET ", 10) + 7;
+  const res = await exchange(bytes.subarray(0, cut), { want: 2, after: (s) => setTimeout(() => s.write(bytes.subarray(cut)), 1) });
+  check(res.length === 2 && res.every((r) => r.status === 200), `answers: ${res.map((r) => r.status).join(",")}`);
+  check(answerOf(res[0], ids[0]) && answerOf(res[1], ids[1]), "the answers are not the requests' own, in order");
+});
+
+probe("connections: a client that half-closes after its read still gets the answer", async () => {
+  const { bytes } = signedGets([`/20190301/secretbundles/${fx.secret.id}`]);
+  const res = await exchange(bytes, { want: 1, after: (s) => s.end() });
+  check(res.length === 1 && res[0].status === 200, `got ${res.map((r) => r.status).join(",") || "no answer"}`);
+});
+
+probe("connections: clients that hang up while their reads wait disturb no one", async () => {
+  const { bytes } = signedGets([`/20190301/secretbundles/${fx.secret.id}`]);
+  const gone = [];
+  for (let i = 0; i < 200; i++) gone.push(exchange(bytes, { want: 1, after: (s) => s.destroy(), waitMs: 2000 }));
+  const traffic = await normalTraffic(1500);
+  await Promise.all(gone);
+  checkServed(traffic);
+  const again = await exchange(signedGets([`/20190301/secretbundles/${fx.secret.id}`]).bytes, { want: 1 });
+  check(again.length === 1 && again[0].status === 200, "a read after the hang-ups failed");
+});
+
+// ---------------------------------------------------------------------------
 // slowloris
 
 async function normalTraffic(ms) {
