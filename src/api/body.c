@@ -15,6 +15,7 @@
 #include "util/ct.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "util/json.h"
 #include "util/ocid.h"
 #include "util/parse.h"
@@ -307,6 +308,7 @@ tr_api_attrs(const char *attrs)
 
 struct attrs_slot {
 	uint64_t hash;
+	size_t len;
 	char *text;
 	json_t *v;
 };
@@ -316,21 +318,20 @@ tr_api_attrs_shared(struct tr_api_ctx *c, const char *attrs)
 {
 	struct tr_api_thread *t = c->t;
 	struct attrs_slot *sl;
-	uint64_t h = UINT64_C(1469598103934665603);
-	const char *p;
+	size_t len;
+	uint64_t h;
 
 	if (attrs == NULL)
 		return tr_api_attrs(NULL);
-	for (p = attrs; *p != '\0'; p++) {
-		h ^= (unsigned char)*p;
-		h *= UINT64_C(1099511628211);
-	}
+	len = strlen(attrs);
+	h = tr_hash_bytes(attrs, len);
 	if (t->attrs_cache == NULL &&
 	    (t->attrs_cache = tr_calloc(ATTRS_CACHE,
 	    sizeof(*t->attrs_cache))) == NULL)
 		return tr_api_attrs(attrs);
 	sl = &t->attrs_cache[h % ATTRS_CACHE];
-	if (sl->v != NULL && sl->hash == h && strcmp(sl->text, attrs) == 0)
+	if (sl->v != NULL && sl->hash == h && sl->len == len &&
+	    memcmp(sl->text, attrs, len) == 0)
 		return json_incref(sl->v);
 	json_decref(sl->v);
 	tr_free(sl->text);
@@ -339,6 +340,7 @@ tr_api_attrs_shared(struct tr_api_ctx *c, const char *attrs)
 	if (sl->text == NULL)
 		return tr_api_attrs(attrs);
 	sl->hash = h;
+	sl->len = len;
 	sl->v = tr_api_attrs(attrs);
 	return json_incref(sl->v);
 }

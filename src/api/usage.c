@@ -22,6 +22,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -93,14 +94,10 @@ tr_usage_free(struct tr_usage *u)
 static size_t
 bucket_of(int64_t hour, const char *kind, const char *p, const char *t)
 {
-	uint32_t h = 2166136261u ^ (uint32_t)hour;
-	const char *s[3] = { kind, p, t };
-	size_t i;
+	uint64_t h = tr_hash_str(t) ^ (tr_hash_str(p) * 3) ^
+	    (tr_hash_str(kind) * 5) ^ (uint64_t)hour;
 
-	for (i = 0; i < 3; i++)
-		for (; *s[i] != '\0'; s[i]++)
-			h = (h ^ (unsigned char)*s[i]) * 16777619u;
-	return h % BUCKETS;
+	return (size_t)(h % BUCKETS);
 }
 
 void

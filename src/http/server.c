@@ -245,6 +245,42 @@ reason_of(int status)
 	}
 }
 
+/* A connection we accepted, tracked until h2o closes it. */
+struct conn {
+	struct conn *next;
+	struct conn **pprev;
+	int fd;
+	h2o_socket_t *sock;
+	char peer[INET6_ADDRSTRLEN];	/* its address as text */
+	size_t seen_bytes;	/* bytes read when last looked at */
+	int64_t last_change;	/* monotonic ms of the last new bytes */
+};
+
+static void
+conn_closed(void *data)
+{
+	struct conn *c = data;
+
+	*c->pprev = c->next;
+	if (c->next != NULL)
+		c->next->pprev = c->pprev;
+	tr_free(c);
+}
+
+/* The text of a peer's address ("" when unknown). */
+static void
+peer_text(const struct sockaddr_storage *ss, socklen_t sl, char *out,
+    size_t cap)
+{
+	out[0] = '\0';
+	if (sl > 0 && ss->ss_family == AF_INET)
+		(void)inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)ss)->sin_addr, out, (socklen_t)cap);
+	else if (sl > 0 && ss->ss_family == AF_INET6)
+		(void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)ss)->sin6_addr, out, (socklen_t)cap);
+}
+
 /* Fill `r` from h2o's request; the strings stay in req's pool. */
 static void
 make_request(h2o_req_t *req, struct tr_request *r, char *peer,
@@ -252,6 +288,7 @@ make_request(h2o_req_t *req, struct tr_request *r, char *peer,
 {
 	struct tr_header *hdrs;
 	struct sockaddr_storage ss;
+	h2o_socket_t *sock;
 	char clen[24];
 	size_t i, n = 0;
 	socklen_t sl;
@@ -295,15 +332,16 @@ make_request(h2o_req_t *req, struct tr_request *r, char *peer,
 	r->body = req->entity.base == NULL ? "" : req->entity.base;
 	r->body_len = req->entity.base == NULL ? 0 : req->entity.len;
 	r->tls = req->scheme == &H2O_URL_SCHEME_HTTPS;
-	peer[0] = '\0';
+	/* the peer's text, made once per connection as it was accepted */
+	sock = req->conn->callbacks->get_socket != NULL ?
+	    req->conn->callbacks->get_socket(req->conn) : NULL;
+	if (sock != NULL && sock->on_close.cb == conn_closed) {
+		r->peer = ((struct conn *)sock->on_close.data)->peer;
+		return;
+	}
 	sl = req->conn->callbacks->get_peername(req->conn,
 	    (struct sockaddr *)&ss);
-	if (sl > 0 && ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer,
-		    (socklen_t)peercap);
-	else if (sl > 0 && ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		    peer, (socklen_t)peercap);
+	peer_text(&ss, sl, peer, peercap);
 	r->peer = peer;
 }
 
@@ -730,40 +768,23 @@ pool_main(void *arg)
 /* threads                                                          */
 /* ---------------------------------------------------------------- */
 
-/* A connection we accepted, tracked until h2o closes it. */
-struct conn {
-	struct conn *next;
-	struct conn **pprev;
-	int fd;
-	h2o_socket_t *sock;
-	size_t seen_bytes;	/* bytes read when last looked at */
-	int64_t last_change;	/* monotonic ms of the last new bytes */
-};
-
-static void
-conn_closed(void *data)
-{
-	struct conn *c = data;
-
-	*c->pprev = c->next;
-	if (c->next != NULL)
-		c->next->pprev = c->pprev;
-	tr_free(c);
-}
-
 static void
 on_accept(h2o_socket_t *listener, const char *err)
 {
 	struct worker *w = listener->data;
 	h2o_socket_t *sock;
 	struct conn *c;
+	struct sockaddr_storage ss;
+	socklen_t sl;
 	int i, fd, one = 1;
 
 	if (err != NULL)
 		return;
 	/* accept a few per wake-up; SO_REUSEPORT balances the threads */
 	for (i = 0; i < 16; i++) {
-		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		sl = sizeof(ss);
+		fd = accept4(w->fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		c = tr_calloc(1, sizeof(*c));
@@ -771,6 +792,7 @@ on_accept(h2o_socket_t *listener, const char *err)
 			close(fd);
 			return;
 		}
+		peer_text(&ss, sl, c->peer, sizeof(c->peer));
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 		sock = h2o_evloop_socket_create(w->loop, fd,
