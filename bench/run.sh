@@ -15,13 +15,13 @@
 # the big scale run reads, spread over the vault; default 4096, 256 in
 # smoke mode), BENCH_COMMIT (what results.md
 # names as the code measured; default: git's HEAD), BENCH_LOOP_CPU (the
-# CPU of the placed one-worker runs; default: the one that takes the
+# CPU of the placed one-worker windows; default: the one that takes the
 # fewest of the data directory's disk interrupts).
 #
 # Phases (see bench/results.md for what each measures and how):
 #   1 read      signed GetSecretBundle vs nginx serving a same-size file,
-#               1 worker each placed on a CPU (wrk on the others), then
-#               1 each not placed, then 2 and 2; 32 keep-alive connections
+#               1 worker each (placed on a CPU, wrk on the others, and
+#               not placed), then 2 and 2; 32 keep-alive connections
 #   2 profile   perf (on-CPU) and strace (syscalls) of tresord under the
 #               read load
 #   3 writes    durable UpdateSecret at 1, 8 and 32 connections
@@ -308,17 +308,10 @@ node -e "const n=$BUNDLE_BYTES, h='{\"pad\":\"', t='\"}';
     process.stdout.write(h + 'x'.repeat(n - h.length - t.length) + t)" \
     >"$NGINX_DIR/www/bundle.json"
 chmod 644 "$NGINX_DIR/www/bundle.json"
-# start_nginx WORKERS [CPU]: with CPU, its one worker on that CPU
 start_nginx() {
-	local aff="" mask
-	if [ -n "${2:-}" ]; then
-		mask=1$(printf '%*s' "$2" '' | tr ' ' 0)
-		aff="worker_cpu_affinity $mask;"
-	fi
 	sed -e "s|@WORKERS@|$1|; s|@PORT@|$NPORT|; s|@PREFIX@|$NGINX_DIR|g" \
-	    -e "s|@AFFINITY@|$aff|" \
 	    "$ROOT/bench/nginx.conf.in" >"$NGINX_DIR/nginx.conf"
-	cmdlog read "nginx -p $NGINX_DIR -c $NGINX_DIR/nginx.conf (bench/nginx.conf.in, worker_processes $1${aff:+, $aff})"
+	cmdlog read "nginx -p $NGINX_DIR -c $NGINX_DIR/nginx.conf (bench/nginx.conf.in, worker_processes $1)"
 	nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" &
 	NGINX_PID=$!
 	local _
@@ -342,49 +335,78 @@ phase read
 # median ratio.
 READ_PAIRS=${BENCH_READ_PAIRS:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
 D_PAIR=$(( D_READ / READ_PAIRS > 0 ? D_READ / READ_PAIRS : 1 ))
-# Three configurations: "1p", one worker each placed on LOOP_CPU (the
-# CPU that takes the fewest of the disk's interrupts: tresord --cpus,
-# nginx worker_cpu_affinity) with wrk and tresord's other threads on the
-# other CPUs; "1", one worker each, placed by the scheduler; "2", two
-# and two.  Placement applies the same to both servers.
+# One worker each, then two and two.  With one worker, every pair runs
+# both servers in two placements, the same for both: "placed", the
+# server's worker on LOOP_CPU (the CPU that takes the fewest of the data
+# disk's interrupts) and wrk, with tresord's other threads, on the other
+# CPUs -- what `tresord serve --cpus LOOP_CPU` does, set here with taskset
+# on the threads by name so that one server switches between windows --
+# and "free", everything where the scheduler puts it.  report.mjs shows
+# both, and compares each server's better placement within a pair.
 LOOP_CPU=${BENCH_LOOP_CPU:-$(quiet_cpu "$DATA")}
 GEN_CPUS=$(seq 0 $(($(nproc) - 1)) | grep -vx "$LOOP_CPU" | paste -sd, -)
+ALL_CPUS=0-$(($(nproc) - 1))
 echo "loop_cpu=$LOOP_CPU" >>"$RES/machine.env"
 echo "gen_cpus=$GEN_CPUS" >>"$RES/machine.env"
-for cfg in 1p 1 2; do
-	w=${cfg%p}
-	placed=
-	[ "$cfg" = 1p ] && [ -n "$GEN_CPUS" ] && placed=$LOOP_CPU
-	log "read: tresord $w thread(s) vs nginx $w worker(s)${placed:+ on CPU $placed (wrk on $GEN_CPUS)}," \
-	    "$READ_PAIRS interleaved pairs of ${D_PAIR}s"
+# place MODE: both servers' threads for MODE (placed or free)
+place() {
+	local t n
+	for t in /proc/"$SERVER_PID"/task/*; do
+		n=$(cat "$t/comm" 2>/dev/null) || continue
+		if [ "$1" = free ]; then
+			taskset -pc "$ALL_CPUS" "${t##*/}"
+		elif [[ $n == tresord-loop* ]]; then
+			taskset -pc "$LOOP_CPU" "${t##*/}"
+		else
+			taskset -pc "$GEN_CPUS" "${t##*/}"
+		fi
+	done >/dev/null
+	for t in $workers; do
+		taskset -pc "$([ "$1" = free ] && echo "$ALL_CPUS" || echo "$LOOP_CPU")" "$t"
+	done >/dev/null
+	WRK_CPUS=
+	[ "$1" = free ] || WRK_CPUS=$GEN_CPUS
+}
+for w in 1 2; do
+	modes=free
+	[ "$w" = 1 ] && [ -n "$GEN_CPUS" ] && modes="placed free"
+	log "read: tresord $w thread(s) vs nginx $w worker(s), $READ_PAIRS" \
+	    "interleaved pairs of ${D_PAIR}s (${modes// / and })"
 	stop_server
-	start_server "$w" "read-w$cfg" ${placed:+--cpus "$placed"}
+	start_server "$w" "read-w$w"
 	echo "GET /20190301/secretbundles/$READ_SECRET" |
 	    presign "$READER_KEY" "$READER_ID" >"$WORK/get.tsv"
 	cmdlog read "echo GET /20190301/secretbundles/<bench-read> | presign --key-file bench-reader.pem --key-id <bench-reader keyId> --host $HOST > get.tsv"
-	start_nginx "$w" "$placed"
+	start_nginx "$w"
 	workers=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
-	WRK_CPUS=${placed:+$GEN_CPUS}
 	warm "$w" "http://$HOST/" "$WORK/get.tsv"
 	warm "$w" "http://127.0.0.1:$NPORT/" "$WORK/get.tsv"
 	for k in $(seq "$READ_PAIRS"); do
-		c0=$(cpu_of "$SERVER_PID")
-		run_wrk "read-w$cfg-tresor-r$k" read "$w" 32 "$D_PAIR" \
-		    "http://$HOST/" "$WORK/get.tsv"
-		echo "$(cpu_of "$SERVER_PID") $c0" |
-		    awk '{printf "%.3f\n", $1 - $2}' \
-		    >"$RES/read-w$cfg-tresor-r$k.cpu"
-		# shellcheck disable=SC2086
-		c0=$(cpu_sum $workers)
-		run_wrk "read-w$cfg-nginx-r$k" read "$w" 32 "$D_PAIR" \
-		    "http://127.0.0.1:$NPORT/" "$WORK/get.tsv"
-		# shellcheck disable=SC2086
-		echo "$(cpu_sum $workers) $c0" |
-		    awk '{printf "%.3f\n", $1 - $2}' \
-		    >"$RES/read-w$cfg-nginx-r$k.cpu"
+		for mode in $modes; do
+			tag=read-w$w
+			if [ "$mode" = placed ]; then
+				tag=read-w${w}p
+				cmdlog read "placed: tresord-loop* and nginx's worker on CPU $LOOP_CPU, tresord's other threads and wrk on $GEN_CPUS (taskset)"
+			fi
+			place "$mode"
+			c0=$(cpu_of "$SERVER_PID")
+			run_wrk "$tag-tresor-r$k" read "$w" 32 "$D_PAIR" \
+			    "http://$HOST/" "$WORK/get.tsv"
+			echo "$(cpu_of "$SERVER_PID") $c0" |
+			    awk '{printf "%.3f\n", $1 - $2}' \
+			    >"$RES/$tag-tresor-r$k.cpu"
+			# shellcheck disable=SC2086
+			c0=$(cpu_sum $workers)
+			run_wrk "$tag-nginx-r$k" read "$w" 32 "$D_PAIR" \
+			    "http://127.0.0.1:$NPORT/" "$WORK/get.tsv"
+			# shellcheck disable=SC2086
+			echo "$(cpu_sum $workers) $c0" |
+			    awk '{printf "%.3f\n", $1 - $2}' \
+			    >"$RES/$tag-nginx-r$k.cpu"
+		done
 	done
-	WRK_CPUS=
-	vmhwm_kb "$SERVER_PID" >"$RES/read-w$cfg-tresor.rss"
+	place free
+	vmhwm_kb "$SERVER_PID" >"$RES/read-w$w-tresor.rss"
 	stop_nginx
 done
 

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -115,9 +116,9 @@ struct pending {
 	h2o_req_t *req;
 	struct job *job;		/* in the pool, or NULL */
 	uint64_t ticket;
-	struct tr_response resp;
 	bool have_resp;
 	bool held;			/* its socket is held (hold_reading) */
+	struct tr_response resp;	/* last: pending_new zeroes up to it */
 };
 
 /* A request copied for a pool thread, and the answer it made. */
@@ -481,37 +482,54 @@ release_reading(struct pending *pd)
 }
 
 /*
- * A handler's answer for `req`: send it now when it needs no sync or its
- * ticket is already durable, else park it (pd may be NULL: made here).
+ * The record of req's answer, in req's pool, its response initialised:
+ * the handler writes the answer straight into it (a response is a few
+ * KiB: it is never copied on the way out).
+ */
+static struct pending *
+pending_new(h2o_req_t *req)
+{
+	struct pending *pd = h2o_mem_alloc_shared(&req->pool, sizeof(*pd),
+	    pending_dispose);
+
+	memset(pd, 0, offsetof(struct pending, resp));
+	pd->req = req;
+	tr_response_init(&pd->resp);
+	pd->have_resp = true;
+	return pd;
+}
+
+/* Send pd's answer (as 503 when its sync failed: st < 0). */
+static void
+send_pending(struct pending *pd, int st)
+{
+	pd->have_resp = false;
+	if (st < 0)
+		fail_response(&pd->resp, "the outcome could not be made "
+		    "durable (disk or audit log failure); it is unknown, "
+		    "retry with the same opc-retry-token");
+	release_reading(pd);
+	send_response(pd->req, &pd->resp);
+}
+
+/*
+ * The handler's answer is in pd->resp: send it now when it needs no sync
+ * or its ticket is already durable, else park it.
  */
 static void
-answer(struct worker *w, h2o_req_t *req, struct pending *pd,
-    struct tr_response *resp)
+answer(struct worker *w, struct pending *pd)
 {
 	struct tr_durable *d = w->srv->cfg->durable;
 	int st = 1;
 
-	if (resp->durable_ticket != 0 && d != NULL)
-		st = tr_durable_status(d, resp->durable_ticket);
+	if (pd->resp.durable_ticket != 0 && d != NULL)
+		st = tr_durable_status(d, pd->resp.durable_ticket);
 	if (st != 0) {
-		if (st < 0)
-			fail_response(resp, "the outcome could not be made "
-			    "durable (disk or audit log failure); it is unknown"
-			    ", retry with the same opc-retry-token");
-		release_reading(pd);
-		send_response(req, resp);
+		send_pending(pd, st);
 		return;
 	}
-	if (pd == NULL) {
-		pd = h2o_mem_alloc_shared(&req->pool, sizeof(*pd),
-		    pending_dispose);
-		memset(pd, 0, sizeof(*pd));
-		pd->req = req;
-	}
 	hold_reading(pd);
-	pd->resp = *resp;		/* moved */
-	pd->have_resp = true;
-	pd->ticket = resp->durable_ticket;
+	pd->ticket = pd->resp.durable_ticket;
 	/* keep the list in ticket order (pool threads finish in any) */
 	{
 		h2o_linklist_t *pos = w->parked.prev;
@@ -529,7 +547,6 @@ flush_parked(struct worker *w)
 {
 	struct tr_durable *d = w->srv->cfg->durable;
 	struct pending *pd;
-	struct tr_response resp;
 	int st;
 
 	while (!h2o_linklist_is_empty(&w->parked)) {
@@ -539,14 +556,7 @@ flush_parked(struct worker *w)
 		if (st == 0)
 			break;		/* later tickets are later still */
 		h2o_linklist_unlink(&pd->link);
-		resp = pd->resp;
-		pd->have_resp = false;
-		if (st < 0)
-			fail_response(&resp, "the outcome could not be made "
-			    "durable (disk or audit log failure); it is unknown"
-			    ", retry with the same opc-retry-token");
-		release_reading(pd);
-		send_response(pd->req, &resp);
+		send_pending(pd, st);
 	}
 }
 
@@ -575,14 +585,15 @@ flush_done(struct worker *w)
 	pthread_mutex_unlock(&w->done_lock);
 	for (; j != NULL; j = next) {
 		struct pending *pd = j->pending;
-		struct tr_response resp;
 
 		next = j->next;
 		if (pd != NULL) {
 			pd->job = NULL;
-			resp = j->resp;
+			tr_response_dispose(&pd->resp);
+			pd->resp = j->resp;		/* moved */
 			tr_response_init(&j->resp);
-			answer(w, pd->req, pd, &resp);
+			pd->have_resp = true;
+			answer(w, pd);
 		}
 		job_free(j);
 	}
@@ -681,9 +692,9 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	(void)self;
 	make_request(req, &r, peer, sizeof(peer));
 	if (srv->cfg->offload_threads == 0) {
-		tr_response_init(&resp);
-		srv->cfg->handle(w->state, &r, &resp);
-		answer(w, req, NULL, &resp);
+		pd = pending_new(req);
+		srv->cfg->handle(w->state, &r, &pd->resp);
+		answer(w, pd);
 		return 0;
 	}
 	j = job_new(w, &r);
@@ -697,9 +708,8 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 		send_response(req, &resp);
 		return 0;
 	}
-	pd = h2o_mem_alloc_shared(&req->pool, sizeof(*pd), pending_dispose);
-	memset(pd, 0, sizeof(*pd));
-	pd->req = req;
+	pd = pending_new(req);
+	pd->have_resp = false;		/* the pool's job has it */
 	pd->job = j;
 	j->pending = pd;
 	hold_reading(pd);

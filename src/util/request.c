@@ -34,8 +34,13 @@ tr_request_header(const struct tr_request *r, const char *name, size_t *len,
 void
 tr_response_init(struct tr_response *resp)
 {
-	memset(resp, 0, sizeof(*resp));
+	/* the header array (4 KiB) is read only up to nheaders */
 	resp->status = 200;
+	resp->body_is_secret = false;
+	resp->nheaders = 0;
+	resp->error_code[0] = '\0';
+	resp->content_type = NULL;
+	resp->durable_ticket = 0;
 	tr_buf_init(&resp->body, 4 * 1024 * 1024);
 }
 
