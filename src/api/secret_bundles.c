@@ -59,14 +59,32 @@ read_selector(struct tr_api_ctx *c, struct selector *sel)
 /* Find the selected version of `s` (with its blobs). */
 static int
 select_version(struct tr_api_ctx *c, const struct tr_obj *s,
-    const struct selector *sel, struct tr_secret_version *out)
+    const json_t *a, const struct selector *sel,
+    struct tr_secret_version *out)
 {
 	struct tr_secret_version *vs = NULL;
 	size_t n = 0, i;
 	uint64_t number = sel->number;
+	json_int_t hint;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/*
+	 * The common read, CURRENT: the secret names its current version;
+	 * that version is taken when it does carry the stage (only one
+	 * version can), else the versions are searched as for any stage.
+	 */
+	hint = json_integer_value(json_object_get(a, "currentVersionNumber"));
+	if (number == 0 && sel->name == NULL && sel->stage == TR_STAGE_CURRENT &&
+	    hint > 0) {
+		rc = c->st->ops->sv_get(c->st, out, s->id, (uint64_t)hint);
+		if (rc == 0 && (out->stages & TR_STAGE_CURRENT) != 0)
+			return 0;
+		tr_secret_version_dispose(out);
+		memset(out, 0, sizeof(*out));
+		if (rc < 0 && rc != TRESOR_ENOTFOUND)
+			return rc;
+	}
 	if (number == 0) {
 		if ((rc = c->st->ops->sv_list(c->st, &vs, &n, s->id,
 		    false)) < 0)
@@ -304,7 +322,7 @@ bundle_of(struct tr_api_ctx *c, struct tr_obj *s)
 	memset(&key, 0, sizeof(key));
 	if (read_selector(c, &sel) < 0 || content_checks(c, s, a, &key) < 0)
 		goto out;
-	rc = select_version(c, s, &sel, &v);
+	rc = select_version(c, s, a, &sel, &v);
 	if (rc == TRESOR_ENOTFOUND) {
 		tr_api_not_found(c, "secret version");
 		goto out;
