@@ -259,7 +259,7 @@ static void
 serve_usage(FILE *f)
 {
 	fprintf(f, "usage: tresord serve --data DIR [--listen HOST:PORT] "
-	    "[--threads N]\n"
+	    "[--threads N] [--cpus LIST]\n"
 	    "        [--tls-cert FILE --tls-key FILE] [--insecure-no-tls]\n"
 	    "        [--public-url URL] [--log-level debug|info|warn|error]\n"
 	    "        [--pkcs11-module PATH (--pkcs11-token-label LABEL | "
