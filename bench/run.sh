@@ -177,15 +177,13 @@ cpu_sum() {
 	echo "$t"
 }
 
-# start_server THREADS TAG [OPTION...]: tresord on $PORT, timed to its
-# first /health
+# start_server THREADS TAG: tresord on $PORT, timed to its first /health
 start_server() {
 	local threads=$1 tag=$2 out
-	shift 2
-	cmdlog server "$TRESORD serve --data $DATA --listen $HOST --threads $threads $*"
+	cmdlog server "$TRESORD serve --data $DATA --listen $HOST --threads $threads"
 	out=$(node "$ROOT/bench/start.mjs" --port "$PORT" \
 	    --log "$WORK/tresord.log" -- "$TRESORD" serve --data "$DATA" \
-	    --listen "$HOST" --threads "$threads" "$@") ||
+	    --listen "$HOST" --threads "$threads") ||
 	    { tail -20 "$WORK/tresord.log" >&2; die "tresord did not start"; }
 	SERVER_PID=$(echo "$out" | node -e \
 	    'let s="";process.stdin.on("data",d=>s+=d).on("end",

@@ -16,7 +16,6 @@
 #include "util/error.h"
 #include "util/ocid.h"
 
-
 json_t *
 tr_api_vault_json(struct tr_api_ctx *c, const struct tr_obj *v, bool summary)
 {

@@ -452,8 +452,9 @@ new_request_id(struct tr_api_ctx *c)
 static void
 set_base_url(struct tr_api_ctx *c)
 {
-	const char *host;
-	size_t hlen, i;
+	/* "scheme://host": 8 + 255 bytes at most, base_url has room */
+	const char *host, *scheme = c->req->tls ? "https://" : "http://";
+	size_t hlen, i, sl = strlen(scheme);
 
 	if (c->t->env->public_url != NULL) {
 		(void)snprintf(c->base_url, sizeof(c->base_url), "%s",
@@ -469,15 +470,9 @@ set_base_url(struct tr_api_ctx *c)
 		if (host[i] == '/' || host[i] == '@' || host[i] == '"' ||
 		    host[i] == '\\' || (unsigned char)host[i] <= 0x20)
 			break;
-	{
-		/* "scheme://host": 5 + 3 + 255 bytes at most, it fits */
-		const char *scheme = c->req->tls ? "https://" : "http://";
-		size_t sl = strlen(scheme);
-
-		memcpy(c->base_url, scheme, sl);
-		memcpy(c->base_url + sl, host, i);
-		c->base_url[sl + i] = '\0';
-	}
+	memcpy(c->base_url, scheme, sl);
+	memcpy(c->base_url + sl, host, i);
+	c->base_url[sl + i] = '\0';
 }
 
 /*
@@ -534,6 +529,13 @@ aj_str(struct tr_buf *b, const char *key, const char *v)
 {
 	aj_key(b, key);
 	(void)tr_json_add_string(b, v);
+}
+
+/* ,"sourceAddress":"<peer>" */
+static void
+audit_source(struct tr_api_ctx *c, struct tr_buf *b)
+{
+	aj_str(b, "sourceAddress", c->req->peer == NULL ? "" : c->req->peer);
 }
 
 /* The principal as the audit records it (never a key or token). */
@@ -638,7 +640,7 @@ audit_request(struct tr_api_ctx *c)
 	if (c->t->env->audit == NULL)
 		return 0;
 	audit_begin(c, &b, "request");
-	aj_str(&b, "sourceAddress", c->req->peer == NULL ? "" : c->req->peer);
+	audit_source(c, &b);
 	aj_str(&b, "operation", c->operation);
 	aj_str(&b, "method", c->method);
 	audit_principal(c, &b);
@@ -693,12 +695,10 @@ audit_response(struct tr_api_ctx *c, bool read_only)
 		aj_str(&b, "missingPermission", c->missing_permission);
 	if (!c->authenticated) {
 		(void)tr_buf_addstr(&b, ",\"principal\":null");
-		aj_str(&b, "sourceAddress",
-		    c->req->peer == NULL ? "" : c->req->peer);
+		audit_source(c, &b);
 	} else if (read_only) {
 		audit_principal(c, &b);
-		aj_str(&b, "sourceAddress",
-		    c->req->peer == NULL ? "" : c->req->peer);
+		audit_source(c, &b);
 		aj_str(&b, "method", c->method);
 		audit_targets(c, &b);
 	}
@@ -783,6 +783,7 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 	struct tr_api_ctx c;
 	const char *segs[MAX_SEGMENTS], *p, *end, *q, *slash;
 	size_t seglen[MAX_SEGMENTS], nseg = 0, i, k, first = 0, pathlen;
+	size_t ml = req->method_len > 15 ? 15 : req->method_len;
 	enum route_scope scope = SCOPE_ROOT;
 	const struct route *match = NULL;
 	bool path_matched = false, in_read = false;
@@ -797,12 +798,8 @@ tr_api_handle(struct tr_api_thread *t, const struct tr_request *req,
 	c.req = req;
 	c.resp = resp;
 	tr_error_clear();
-	{
-		size_t ml = req->method_len > 15 ? 15 : req->method_len;
-
-		memcpy(method, req->method, ml);
-		method[ml] = '\0';
-	}
+	memcpy(method, req->method, ml);
+	method[ml] = '\0';
 	new_request_id(&c);
 	tr_response_header(resp, "opc-request-id", c.request_id);
 

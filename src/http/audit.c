@@ -230,13 +230,20 @@ still_linked(struct tr_audit *a)
 	return true;
 }
 
-/* Rename the full file away and start the next; lock held. */
+/*
+ * Once the file is past max_bytes, and every record in it is durable with
+ * no thread writing or syncing: rename it away and start the next; lock
+ * held.
+ */
 static void
-rotate_locked(struct tr_audit *a)
+rotate_if_full_locked(struct tr_audit *a)
 {
 	char old[4096];
 	int fd = a->fd;
 
+	if (a->max_bytes == 0 || a->size < a->max_bytes || a->writing ||
+	    a->syncing || a->synced != a->seq)
+		return;
 	(void)snprintf(old, sizeof(old), "%s.%020llu", a->path,
 	    (unsigned long long)a->seq);
 	if (rename(a->path, old) != 0) {
@@ -491,9 +498,8 @@ tr_audit_write(struct tr_audit *a, const char *rec, size_t len,
 		}
 		rc = sync_locked(a);
 	}
-	if (rc == 0 && a->max_bytes > 0 && a->size >= a->max_bytes &&
-	    !a->writing && !a->syncing && a->synced == a->seq)
-		rotate_locked(a);
+	if (rc == 0)
+		rotate_if_full_locked(a);
 out:
 	pthread_mutex_unlock(&a->lock);
 	return rc;
@@ -526,9 +532,7 @@ tr_audit_sync(void *payload)
 		tr_log_error("%s", tresor_error_last());
 		goto out;
 	}
-	if (a->max_bytes > 0 && a->size >= a->max_bytes && !a->writing &&
-	    !a->syncing && a->synced == a->seq)
-		rotate_locked(a);
+	rotate_if_full_locked(a);
 out:
 	pthread_mutex_unlock(&a->lock);
 	return rc;

@@ -1026,6 +1026,36 @@ reload_tls(struct worker *w)
 	tr_log_info("TLS certificate reloaded");
 }
 
+/*
+ * Start event loop i: on its CPU of cfg->cpus when given, named
+ * tresord-loopN (top -H, ps -L and the tests tell the threads apart).
+ * 0 or pthread_create's error.
+ */
+static int
+start_loop(struct server *srv, unsigned int i)
+{
+	const struct tr_http_config *cfg = srv->cfg;
+	pthread_attr_t attr;
+	cpu_set_t one;
+	char name[16];
+	int e;
+
+	pthread_attr_init(&attr);
+	if (cfg->ncpus > 0) {
+		CPU_ZERO(&one);
+		CPU_SET(cfg->cpus[i % cfg->ncpus], &one);
+		(void)pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+	}
+	e = pthread_create(&srv->threads[i], &attr, worker_main,
+	    srv->workers[i]);
+	pthread_attr_destroy(&attr);
+	if (e != 0)
+		return e;
+	(void)snprintf(name, sizeof(name), "tresord-loop%u", i);
+	(void)pthread_setname_np(srv->threads[i], name);
+	return 0;
+}
+
 int
 tr_http_serve(const struct tr_http_config *cfg, volatile sig_atomic_t *stop)
 {
@@ -1089,32 +1119,10 @@ tr_http_serve(const struct tr_http_config *cfg, volatile sig_atomic_t *stop)
 		srv.pool.nthreads++;
 	}
 	for (i = 0; i < cfg->threads && rc == 0; i++) {
-		pthread_attr_t attr;
-		cpu_set_t one;
-		int e;
-
-		pthread_attr_init(&attr);
-		if (cfg->ncpus > 0) {
-			CPU_ZERO(&one);
-			CPU_SET(cfg->cpus[i % cfg->ncpus], &one);
-			(void)pthread_attr_setaffinity_np(&attr, sizeof(one),
-			    &one);
-		}
-		e = pthread_create(&srv.threads[i], &attr, worker_main,
-		    srv.workers[i]);
-		pthread_attr_destroy(&attr);
-		if (e != 0) {
+		if (start_loop(&srv, i) != 0) {
 			rc = tr_error_set(TRESOR_EIO, "cannot start threads");
 			*stop = 1;
 			break;
-		}
-		{
-			char name[16];
-
-			/* top -H, ps -L and the tests tell the threads apart */
-			(void)snprintf(name, sizeof(name), "tresord-loop%u",
-			    (unsigned)i);
-			(void)pthread_setname_np(srv.threads[i], name);
 		}
 		started++;
 	}

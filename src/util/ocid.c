@@ -11,23 +11,6 @@
 
 static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
-/* What an OCID may hold: 1 letters, digits, '-' and '_'; 2 the dot */
-#define L1(c) [c] = 1
-static const unsigned char ocid_char[256] = {
-	['.'] = 2, ['-'] = 1, ['_'] = 1,
-	L1('0'), L1('1'), L1('2'), L1('3'), L1('4'), L1('5'), L1('6'),
-	L1('7'), L1('8'), L1('9'),
-	L1('a'), L1('b'), L1('c'), L1('d'), L1('e'), L1('f'), L1('g'),
-	L1('h'), L1('i'), L1('j'), L1('k'), L1('l'), L1('m'), L1('n'),
-	L1('o'), L1('p'), L1('q'), L1('r'), L1('s'), L1('t'), L1('u'),
-	L1('v'), L1('w'), L1('x'), L1('y'), L1('z'),
-	L1('A'), L1('B'), L1('C'), L1('D'), L1('E'), L1('F'), L1('G'),
-	L1('H'), L1('I'), L1('J'), L1('K'), L1('L'), L1('M'), L1('N'),
-	L1('O'), L1('P'), L1('Q'), L1('R'), L1('S'), L1('T'), L1('U'),
-	L1('V'), L1('W'), L1('X'), L1('Y'), L1('Z'),
-};
-#undef L1
-
 int
 tr_ocid_new(char *out, size_t outcap, const char *type, const char *region)
 {
@@ -60,14 +43,16 @@ tr_ocid_valid(const char *s, const char *type)
 	size_t len = strlen(s), i, tlen;
 	int dots = 0;
 
-	if (len < 12 || len > TR_OCID_INPUT_MAX || memcmp(s, "ocid1.", 6) != 0)
+	if (len < 12 || len > TR_OCID_INPUT_MAX || strncmp(s, "ocid1.", 6) != 0)
 		return false;
 	for (i = 0; i < len; i++) {
-		unsigned char k = ocid_char[(unsigned char)s[i]];
+		char c = s[i];
 
-		if (k == 0)
+		if (c == '.')
+			dots++;
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || (c >= 'A' && c <= 'Z')))
 			return false;
-		dots += k == 2;
 	}
 	if (dots < 4 || s[len - 1] == '.')
 		return false;
