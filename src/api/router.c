@@ -687,7 +687,8 @@ audit_response(struct tr_api_ctx *c, bool read_only)
 		decision = "error";
 	audit_begin(c, &b, "response");
 	aj_str(&b, "operation", c->operation == NULL ? "" : c->operation);
-	(void)tr_buf_addf(&b, ",\"status\":%d", status);
+	(void)tr_buf_addstr(&b, ",\"status\":");
+	(void)tr_buf_add_u64(&b, (uint64_t)status);
 	aj_str(&b, "decision", decision);
 	if (c->resp->error_code[0] != '\0')
 		aj_str(&b, "errorCode", c->resp->error_code);

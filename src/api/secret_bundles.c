@@ -165,19 +165,6 @@ put_time(struct tr_buf *b, const char *name, int64_t ms)
 	(void)tr_buf_addc(b, '"');
 }
 
-/* A decimal number, without printf. */
-static void
-put_u64(struct tr_buf *b, uint64_t v)
-{
-	char d[24], *p = d + sizeof(d);
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	(void)tr_buf_add(b, p, (size_t)(d + sizeof(d) - p));
-}
-
 /*
  * The SecretBundle as text, written straight into the answer (the hot
  * read: no jansson values).  Members in the order of
@@ -201,7 +188,7 @@ bundle_body(struct tr_api_ctx *c, const json_t *a,
 	(void)tr_buf_addstr(&head, "{\"secretId\":");
 	(void)tr_json_add_string(&head, v->secret_id);
 	(void)tr_buf_addstr(&head, ",\"versionNumber\":");
-	put_u64(&head, v->number);
+	(void)tr_buf_add_u64(&head, v->number);
 	(void)tr_buf_addstr(&head, ",\"stages\":");
 	tr_api_stages_text(&head, v->stages);
 	put_time(&head, "timeCreated", v->time_created);
@@ -245,6 +232,7 @@ send_bundle(struct tr_api_ctx *c, const struct tr_obj *s, const json_t *a,
 	struct tr_key_version kv;
 	struct tr_secret *pt = NULL;
 	struct tr_keyref ref;
+	size_t n;
 	int rc;
 
 	memset(&kv, 0, sizeof(kv));
@@ -270,7 +258,10 @@ send_bundle(struct tr_api_ctx *c, const struct tr_obj *s, const json_t *a,
 		goto fail;
 	}
 	c->resp->status = 200;
-	(void)snprintf(c->usage_target, sizeof(c->usage_target), "%s", s->id);
+	/* the hot read: a copy, not snprintf (0.2 % of the loop) */
+	n = strnlen(s->id, sizeof(c->usage_target) - 1);
+	memcpy(c->usage_target, s->id, n);
+	c->usage_target[n] = '\0';
 	tr_api_set_etag(c, s->etag);
 	goto out;
 fail:

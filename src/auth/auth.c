@@ -13,6 +13,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/hash.h"
 
 #define CACHE_SLOTS 256
 
@@ -72,12 +73,7 @@ tr_auth_set_token_issuer(struct tr_auth *a, struct tr_token_issuer *issuer)
 static size_t
 slot_of(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h % CACHE_SLOTS;
+	return tr_hash_bytes(s, len) % CACHE_SLOTS;
 }
 
 int
@@ -254,7 +250,8 @@ tr_auth_request(struct tr_auth *a, struct tr_store *st,
 	uint64_t gen;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	/* *out is written whole on success (a copy of the cached principal
+	 * or by tr_token_verify) and zeroed on failure, below */
 	tr_buf_init(&ss, 64 * 1024);
 	auth = tr_request_header(req, "authorization", &alen, NULL);
 	if (auth == NULL) {

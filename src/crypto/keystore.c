@@ -34,6 +34,7 @@
 #include "util/alloc.h"
 #include "util/ct.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "util/rand.h"
 
 #define CACHE_BUCKETS 1024
@@ -479,11 +480,7 @@ wrap_aad(unsigned char *buf, size_t cap, size_t *len, const char *version_id)
 static size_t
 bucket_of(const char *id)
 {
-	uint32_t h = 2166136261u;
-
-	while (*id != '\0')
-		h = (h ^ (unsigned char)*id++) * 16777619u;
-	return h % CACHE_BUCKETS;
+	return tr_hash_str(id) % CACHE_BUCKETS;
 }
 
 /* Remove every entry nobody uses; called when the cache is full. */

@@ -15,6 +15,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/hash.h"
 
 #define SLOTS 4096
 #define PROBE 8
@@ -58,15 +59,6 @@ tr_ratelimit_free(struct tr_ratelimit *r)
 	tr_free(r);
 }
 
-static uint32_t
-hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
 
 int
 tr_ratelimit_take(struct tr_ratelimit *r, const char *principal,
@@ -74,7 +66,7 @@ tr_ratelimit_take(struct tr_ratelimit *r, const char *principal,
 {
 	struct bucket *b = NULL, *victim = NULL;
 	int64_t now = tr_mono_ms();
-	uint32_t h = hash(principal);
+	uint64_t h = tr_hash_str(principal);
 	double wait;
 	size_t i;
 	int rc = 0;

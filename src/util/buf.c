@@ -75,6 +75,18 @@ tr_buf_addc(struct tr_buf *b, char c)
 }
 
 int
+tr_buf_add_u64(struct tr_buf *b, uint64_t v)
+{
+	char d[24], *p = d + sizeof(d);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return tr_buf_add(b, p, (size_t)(d + sizeof(d) - p));
+}
+
+int
 tr_buf_vaddf(struct tr_buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;

@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct tr_buf {
 	char *ptr;
@@ -27,6 +28,8 @@ void tr_buf_init(struct tr_buf *b, size_t max);
 int tr_buf_add(struct tr_buf *b, const void *p, size_t n);
 int tr_buf_addstr(struct tr_buf *b, const char *s);
 int tr_buf_addc(struct tr_buf *b, char c);
+/* `v` in decimal, without printf (hot paths write numbers with it). */
+int tr_buf_add_u64(struct tr_buf *b, uint64_t v);
 int tr_buf_addf(struct tr_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int tr_buf_vaddf(struct tr_buf *b, const char *fmt, va_list ap)

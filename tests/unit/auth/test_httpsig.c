@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include "auth/auth.h"
 #include "auth/httpsig.h"
@@ -461,6 +463,157 @@ test_legacy_target_form(void **state)
 	tr_buf_dispose(&ss);
 }
 
+/*
+ * tr_httpsig_verify on its own, against signatures made by OpenSSL's
+ * EVP_DigestSign: RSASSA-PKCS1-v1_5 with SHA-256 only.
+ */
+#define MSG "(request-target): get /x\nhost: h\ndate: d"
+
+/* Sign MSG with `k` (digest `md`, padding `pad`); base64 into `b64`. */
+static void
+sign_raw(EVP_PKEY *k, const EVP_MD *md, int pad, const char *msg,
+    unsigned char *sig, size_t *siglen)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pc = NULL;
+
+	assert_non_null(c);
+	*siglen = 1024;
+	assert_int_equal(EVP_DigestSignInit(c, &pc, md, NULL, k), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pc, pad), 1);
+	assert_int_equal(EVP_DigestSign(c, sig, siglen,
+	    (const unsigned char *)msg, strlen(msg)), 1);
+	EVP_MD_CTX_free(c);
+}
+
+static int
+verify_raw(EVP_PKEY *k, const char *msg, const unsigned char *sig,
+    size_t siglen)
+{
+	char b64[1400];
+
+	assert_int_equal(tr_base64_encode(b64, sizeof(b64), sig, siglen), 0);
+	return tr_httpsig_verify(k, msg, strlen(msg), b64, strlen(b64));
+}
+
+static void
+test_verify_key_sizes(void **state)
+{
+	static const unsigned int bits[] = { 2048, 2056, 3072, 4096 };
+	unsigned char sig[1024];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)bits[i]);
+
+		assert_non_null(k);
+		sign_raw(k, EVP_sha256(), RSA_PKCS1_PADDING, MSG, sig, &n);
+		assert_int_equal(n, (size_t)EVP_PKEY_get_size(k));
+		assert_int_equal(verify_raw(k, MSG, sig, n), 0);
+		/* again: now from the thread's cached slot */
+		assert_int_equal(verify_raw(k, MSG, sig, n), 0);
+		assert_int_equal(verify_raw(k, MSG "x", sig, n),
+		    TRESOR_EAUTH);
+		sig[n / 2] ^= 0x10;
+		assert_int_equal(verify_raw(k, MSG, sig, n), TRESOR_EAUTH);
+		EVP_PKEY_free(k);
+	}
+}
+
+static void
+test_verify_other_schemes_refused(void **state)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	unsigned char sig[1024];
+	size_t n;
+
+	(void)state;
+	assert_non_null(k);
+	sign_raw(k, EVP_sha1(), RSA_PKCS1_PADDING, MSG, sig, &n);
+	assert_int_equal(verify_raw(k, MSG, sig, n), TRESOR_EAUTH);
+	sign_raw(k, EVP_sha512(), RSA_PKCS1_PADDING, MSG, sig, &n);
+	assert_int_equal(verify_raw(k, MSG, sig, n), TRESOR_EAUTH);
+	sign_raw(k, EVP_sha256(), RSA_PKCS1_PSS_PADDING, MSG, sig, &n);
+	assert_int_equal(verify_raw(k, MSG, sig, n), TRESOR_EAUTH);
+	EVP_PKEY_free(k);
+
+	/* not an RSA key */
+	k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	assert_non_null(k);
+	memset(sig, 1, 256);
+	assert_int_equal(verify_raw(k, MSG, sig, 256), TRESOR_EAUTH);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_verify_signature_lengths(void **state)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	unsigned char sig[1024], big[1024];
+	char msg[64];
+	BIGNUM *nb = NULL;
+	size_t n = 0;
+	int i;
+
+	(void)state;
+	assert_non_null(k);
+	/* a signature whose first byte is 0 (one in 256): without it, the
+	 * same number, accepted as EVP_PKEY_verify accepts it */
+	for (i = 0; i < 5000; i++) {
+		(void)snprintf(msg, sizeof(msg), MSG "%d", i);
+		sign_raw(k, EVP_sha256(), RSA_PKCS1_PADDING, msg, sig, &n);
+		if (sig[0] == 0)
+			break;
+	}
+	assert_int_equal(sig[0], 0);
+	assert_int_equal(verify_raw(k, msg, sig + 1, n - 1), 0);
+	/* one byte more than the modulus */
+	big[0] = 0;
+	memcpy(big + 1, sig, n);
+	assert_int_equal(verify_raw(k, msg, big, n + 1), TRESOR_EAUTH);
+	/* empty, and the modulus itself (s >= n) */
+	assert_int_equal(tr_httpsig_verify(k, msg, strlen(msg), "", 0),
+	    TRESOR_EAUTH);
+	assert_int_equal(EVP_PKEY_get_bn_param(k, "n", &nb), 1);
+	assert_int_equal(BN_bn2binpad(nb, big, (int)n), (int)n);
+	assert_int_equal(verify_raw(k, msg, big, n), TRESOR_EAUTH);
+	BN_free(nb);
+	EVP_PKEY_free(k);
+}
+
+/* More keys than a thread's cache holds, in turns: each signature
+ * verifies under its own key only, whichever slot the key is in. */
+static void
+test_verify_many_keys(void **state)
+{
+	enum { NKEYS = 11 };
+	EVP_PKEY *k[NKEYS];
+	unsigned char sig[NKEYS][256];
+	size_t n[NKEYS];
+	int i, round;
+
+	(void)state;
+	for (i = 0; i < NKEYS; i++) {
+		k[i] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+		assert_non_null(k[i]);
+		sign_raw(k[i], EVP_sha256(), RSA_PKCS1_PADDING, MSG, sig[i],
+		    &n[i]);
+	}
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < NKEYS; i++) {
+			int j = (i + 1) % NKEYS;
+
+			assert_int_equal(verify_raw(k[i], MSG, sig[i], n[i]),
+			    0);
+			assert_int_equal(verify_raw(k[j], MSG, sig[i], n[i]),
+			    TRESOR_EAUTH);
+		}
+	for (i = 0; i < NKEYS; i++)
+		EVP_PKEY_free(k[i]);
+}
+
 int
 main(void)
 {
@@ -477,6 +630,10 @@ main(void)
 		cmocka_unit_test(test_parse_any_order_no_version),
 		cmocka_unit_test(test_openssl_cli_signature),
 		cmocka_unit_test(test_legacy_target_form),
+		cmocka_unit_test(test_verify_key_sizes),
+		cmocka_unit_test(test_verify_other_schemes_refused),
+		cmocka_unit_test(test_verify_signature_lengths),
+		cmocka_unit_test(test_verify_many_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
