@@ -11,7 +11,7 @@
 # Other knobs: BENCH_BUILD (build dir, default build-release), BENCH_OUT
 # (results file, default bench/results.md), BENCH_KEEP=1 (keep the work
 # directory under /tmp), BENCH_SCALE_BIG (secrets of the big scale run,
-# default 1000000; 20000 in smoke mode), BENCH_SCALE_SAMPLE (secrets
+# default 1000000; 2000 in smoke mode), BENCH_SCALE_SAMPLE (secrets
 # the big scale run reads, spread over the vault; default 4096, 256 in
 # smoke mode), BENCH_COMMIT (what results.md
 # names as the code measured; default: git's HEAD), BENCH_LOOP_CPU (the
@@ -45,14 +45,14 @@ T_START=$(date +%s)
 
 if [ "$QUICK" = 1 ]; then
 	D_READ=1; D_WARM=0; D_WRITE=1; D_KMS=1; D_SCALE=1; D_PROF=1; D_PG=1
-	SCALE_BIG=${BENCH_SCALE_BIG:-20000}; SCALE_SAMPLE=${BENCH_SCALE_SAMPLE:-256}
+	SCALE_BIG=${BENCH_SCALE_BIG:-2000}; SCALE_SAMPLE=${BENCH_SCALE_SAMPLE:-256}
 	CACHE_READS=200000; CACHE_UNCACHED=20; FLEET_PROCS=10
-	WRITE_SECRETS=8
+	WRITE_SECRETS=8; WRITE_TABLE=1500; WRITE_ATTEMPTS=1; D_PROF_WRK=2
 else
 	D_READ=15; D_WARM=2; D_WRITE=8; D_KMS=10; D_SCALE=10; D_PROF=8; D_PG=8
 	SCALE_BIG=${BENCH_SCALE_BIG:-1000000}; SCALE_SAMPLE=${BENCH_SCALE_SAMPLE:-4096}
 	CACHE_READS=2000000; CACHE_UNCACHED=500; FLEET_PROCS=100
-	WRITE_SECRETS=8
+	WRITE_SECRETS=8; WRITE_TABLE=0; WRITE_ATTEMPTS=3; D_PROF_WRK=$((D_PROF + 2))
 fi
 SCALE_SMALL=1000
 
@@ -419,7 +419,7 @@ echo "GET /20190301/secretbundles/$READ_SECRET" |
 log "profile: perf record ${D_PROF}s, strace -c"
 if command -v perf >/dev/null 2>&1; then
 	BENCH_REQS=$WORK/get.tsv BENCH_THREADS=1 wrk -t1 -c32 \
-	    -d"$((D_PROF + 2))s" -s "$ROOT/bench/wrk/replay.lua" \
+	    -d"${D_PROF_WRK}s" -s "$ROOT/bench/wrk/replay.lua" \
 	    "http://$HOST/" >"$RES/profile-wrk.txt" &
 	wrk_pid=$!
 	sleep 1
@@ -459,11 +459,12 @@ for c in 1 8 32; do
 	t=$((c < 2 ? 1 : 2))
 	# the table: each request a distinct signed PUT, sized from what
 	# the previous level did; a table that runs out is made 3x larger
-	# and the level run again
-	if [ "$rate" = 0 ]; then n=$((1200 * D_WRITE)); else
+	# and the level run again (smoke mode: one small table, one try)
+	if [ "$WRITE_TABLE" -gt 0 ]; then n=$WRITE_TABLE
+	elif [ "$rate" = 0 ]; then n=$((1200 * D_WRITE)); else
 		n=$(echo "$rate $D_WRITE" | awk '{printf "%d", $1 * $2 * 3 + 200}')
 	fi
-	for attempt in 1 2 3; do
+	for attempt in $(seq "$WRITE_ATTEMPTS"); do
 		log "writes: $c connection(s), table of $n signed PUTs"
 		cmdlog writes "node bench/writes.mjs prepare --state state.json --count $n --min-secrets $((2 * c)) --out put.lines --ids put.ids"
 		node "$ROOT/bench/writes.mjs" prepare --state "$ST" --count "$n" \

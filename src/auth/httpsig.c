@@ -367,9 +367,12 @@ tr_httpsig_signing_string(struct tr_buf *out, const struct tr_request *req,
 
 /*
  * RSASSA-PKCS1-v1_5 verification (RFC 8017 8.2.2), by encoding and
- * comparing: m = s^e mod n, then m must equal EMSA-PKCS1-v1_5 of the
- * SHA-256 of the signing string, built here; nothing the signer sent is
- * parsed.  The arithmetic is OpenSSL's (BN_mod_exp_mont, what
+ * comparing: m = s^e mod n, then m must equal EM, EMSA-PKCS1-v1_5 of the
+ * SHA-256 of the signing string; nothing the signer sent is parsed.  EM
+ * is compared as two numbers: the part before the digest (padding and
+ * DigestInfo's algorithm, the same for every signature of a key: made
+ * once per key) against m >> 256, and the digest against m's low 256
+ * bits.  The arithmetic is OpenSSL's (BN_mod_exp_mont, what
  * EVP_PKEY_verify runs too).  Done here rather than through
  * EVP_PKEY_verify because that call costs 0.7 us beyond the 16 us of the
  * exponentiation on this project's machine (a BN_CTX, six allocations,
@@ -391,6 +394,7 @@ struct verify_slot {
 	EVP_PKEY *pub;			/* a reference: identity only */
 	BIGNUM *n, *e;
 	BN_MONT_CTX *mont;
+	BIGNUM *prefix;			/* EM without the digest */
 	int k;				/* the modulus' length in bytes */
 };
 
@@ -398,7 +402,7 @@ struct verify_cache {
 	struct verify_slot slot[VERIFY_SLOTS];
 	unsigned int next;
 	BN_CTX *bn;
-	BIGNUM *s, *m, *em;
+	BIGNUM *s, *m, *t;
 };
 
 static pthread_key_t verify_key;
@@ -412,6 +416,7 @@ slot_clear(struct verify_slot *sl)
 	BN_free(sl->n);
 	BN_free(sl->e);
 	BN_MONT_CTX_free(sl->mont);
+	BN_free(sl->prefix);
 	memset(sl, 0, sizeof(*sl));
 }
 
@@ -425,7 +430,7 @@ verify_cache_free(void *p)
 		slot_clear(&vc->slot[i]);
 	BN_free(vc->s);
 	BN_free(vc->m);
-	BN_free(vc->em);
+	BN_free(vc->t);
 	BN_CTX_free(vc->bn);
 	tr_free(vc);
 }
@@ -454,13 +459,39 @@ verify_cache(void)
 	vc->bn = BN_CTX_new();
 	vc->s = BN_new();
 	vc->m = BN_new();
-	vc->em = BN_new();
+	vc->t = BN_new();
 	if (vc->bn == NULL || vc->s == NULL || vc->m == NULL ||
-	    vc->em == NULL || pthread_setspecific(verify_key, vc) != 0) {
+	    vc->t == NULL || pthread_setspecific(verify_key, vc) != 0) {
 		verify_cache_free(vc);
 		return NULL;
 	}
 	return vc;
+}
+
+/* DER of DigestInfo's algorithm for SHA-256 (RFC 8017 9.2, note 1). */
+static const unsigned char sha256_prefix[] = {
+	0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
+	0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20
+};
+
+/*
+ * EM = 0x00 0x01 0xff.. 0x00 DigestInfo(SHA-256, digest) is `k` bytes; its
+ * first k - 32 (all but the digest) as a number, or NULL.
+ */
+static BIGNUM *
+emsa_pkcs1_sha256_prefix(size_t k)
+{
+	unsigned char em[SIG_MAX];
+	size_t t = sizeof(sha256_prefix) + 32;
+
+	if (k < t + 11 || k > sizeof(em))
+		return NULL;
+	em[0] = 0x00;
+	em[1] = 0x01;
+	memset(em + 2, 0xff, k - t - 3);
+	em[k - t - 1] = 0x00;
+	memcpy(em + k - t, sha256_prefix, sizeof(sha256_prefix));
+	return BN_bin2bn(em, (int)(k - 32), NULL);
 }
 
 /* The slot of RSA key `pub` in this thread's cache, filled if new. */
@@ -484,6 +515,8 @@ verify_slot(struct verify_cache *vc, EVP_PKEY *pub)
 	    (sl->mont = BN_MONT_CTX_new()) == NULL ||
 	    !BN_is_odd(sl->n) || BN_num_bits(sl->e) > 64 ||
 	    BN_MONT_CTX_set(sl->mont, sl->n, vc->bn) != 1 ||
+	    (sl->prefix = emsa_pkcs1_sha256_prefix(
+	    (size_t)BN_num_bytes(sl->n))) == NULL ||
 	    EVP_PKEY_up_ref(pub) != 1) {
 		slot_clear(sl);
 		ERR_clear_error();
@@ -494,34 +527,11 @@ verify_slot(struct verify_cache *vc, EVP_PKEY *pub)
 	return sl;
 }
 
-/* DER of DigestInfo's algorithm for SHA-256 (RFC 8017 9.2, note 1). */
-static const unsigned char sha256_prefix[] = {
-	0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-	0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20
-};
-
-/* EM = 0x00 0x01 0xff.. 0x00 DigestInfo(SHA-256, dgst), `k` bytes. */
-static bool
-emsa_pkcs1_sha256(unsigned char *em, size_t k, const unsigned char *dgst)
-{
-	size_t t = sizeof(sha256_prefix) + 32;
-
-	if (k < t + 11)
-		return false;
-	em[0] = 0x00;
-	em[1] = 0x01;
-	memset(em + 2, 0xff, k - t - 3);
-	em[k - t - 1] = 0x00;
-	memcpy(em + k - t, sha256_prefix, sizeof(sha256_prefix));
-	memcpy(em + k - 32, dgst, 32);
-	return true;
-}
-
 int
 tr_httpsig_verify(EVP_PKEY *pub, const char *data, size_t len,
     const char *sig_b64, size_t sig_b64_len)
 {
-	unsigned char sig[SIG_MAX], em[SIG_MAX], dgst[32];
+	unsigned char sig[SIG_MAX], dgst[32];
 	unsigned int dlen = 0;
 	struct verify_cache *vc;
 	struct verify_slot *sl;
@@ -533,7 +543,7 @@ tr_httpsig_verify(EVP_PKEY *pub, const char *data, size_t len,
 		    "the signature is not valid base64");
 	if ((vc = verify_cache()) == NULL)
 		return tr_error_set(TRESOR_ENOMEM, "out of memory");
-	if ((sl = verify_slot(vc, pub)) == NULL || (size_t)sl->k > SIG_MAX)
+	if ((sl = verify_slot(vc, pub)) == NULL)
 		return tr_error_set(TRESOR_EAUTH,
 		    "the API key cannot verify rsa-sha256 signatures");
 	if (EVP_Digest(data, len, dgst, &dlen, sha256_md, NULL) != 1 ||
@@ -545,13 +555,15 @@ tr_httpsig_verify(EVP_PKEY *pub, const char *data, size_t len,
 	 * by a signer) is read as the same number.
 	 */
 	if (siglen == 0 || siglen > (size_t)sl->k ||
-	    !emsa_pkcs1_sha256(em, (size_t)sl->k, dgst) ||
 	    BN_bin2bn(sig, (int)siglen, vc->s) == NULL ||
 	    BN_cmp(vc->s, sl->n) >= 0 ||
 	    BN_mod_exp_mont(vc->m, vc->s, sl->e, sl->n, vc->bn,
 	    sl->mont) != 1 ||
-	    BN_bin2bn(em, sl->k, vc->em) == NULL ||
-	    BN_cmp(vc->m, vc->em) != 0) {
+	    BN_rshift(vc->t, vc->m, 256) != 1 ||
+	    BN_cmp(vc->t, sl->prefix) != 0 ||
+	    BN_mask_bits(vc->m, 256) != 1 ||
+	    BN_bin2bn(dgst, (int)sizeof(dgst), vc->t) == NULL ||
+	    BN_cmp(vc->m, vc->t) != 0) {
 		ERR_clear_error();
 		return tr_error_set(TRESOR_EAUTH,
 		    "signature verification failed: the signature does not "

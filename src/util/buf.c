@@ -63,12 +63,6 @@ tr_buf_add(struct tr_buf *b, const void *p, size_t n)
 }
 
 int
-tr_buf_addstr(struct tr_buf *b, const char *s)
-{
-	return tr_buf_add(b, s, strlen(s));
-}
-
-int
 tr_buf_addc(struct tr_buf *b, char c)
 {
 	return tr_buf_add(b, &c, 1);

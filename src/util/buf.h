@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct tr_buf {
 	char *ptr;
@@ -26,7 +27,12 @@ struct tr_buf {
 
 void tr_buf_init(struct tr_buf *b, size_t max);
 int tr_buf_add(struct tr_buf *b, const void *p, size_t n);
-int tr_buf_addstr(struct tr_buf *b, const char *s);
+/* inline, so that the length of a literal is known when compiling */
+static inline int
+tr_buf_addstr(struct tr_buf *b, const char *s)
+{
+	return tr_buf_add(b, s, strlen(s));
+}
 int tr_buf_addc(struct tr_buf *b, char c);
 /* `v` in decimal, without printf (hot paths write numbers with it). */
 int tr_buf_add_u64(struct tr_buf *b, uint64_t v);
