@@ -116,9 +116,21 @@ static int
 open_file(struct tr_audit *a)
 {
 	struct stat sb;
+	int rc;
 
 	a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
 	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	/*
+	 * A new file: its name made durable before a record goes in (and,
+	 * after a rotation, the old file's new name with it), so that no
+	 * acknowledged record is in a file a crash could unlink.
+	 */
+	if (a->fd >= 0 && (rc = tr_fsync_parent(a->path)) < 0) {
+		close(a->fd);
+		a->fd = -1;
+		(void)unlink(a->path);
+		return rc;
+	}
 	if (a->fd < 0 && errno == EEXIST)
 		a->fd = open(a->path, O_RDWR | O_APPEND | O_CLOEXEC |
 		    O_NOFOLLOW);

@@ -10,11 +10,14 @@
  * failed too, which errs on the safe side.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/alloc.h"
 #include "util/durable.h"
@@ -446,4 +449,26 @@ tr_durable_wait(struct tr_durable *d, uint64_t ticket)
 		pthread_cond_wait(&d->round, &d->lock);
 	pthread_mutex_unlock(&d->lock);
 	return tr_durable_status(d, ticket) == 1 ? 0 : TRESOR_EIO;
+}
+
+int
+tr_fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash == NULL ? 1 : slash == path ? 1 :
+	    (size_t)(slash - path);
+	int fd, rc = 0;
+
+	if (n >= sizeof(dir))
+		return tr_error_set(TRESOR_EIO, "path too long: %s", path);
+	memcpy(dir, slash == NULL ? "." : path, n);
+	dir[n] = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		rc = tr_error_set(TRESOR_EIO, "cannot sync directory %s: %s",
+		    dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }

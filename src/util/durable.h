@@ -27,6 +27,13 @@
 
 struct tr_durable;
 
+/*
+ * fsync the directory holding `path` (the part before its last '/', or
+ * "." without one), so that a name just created or renamed in it
+ * survives a crash.  Returns 0 or TRESOR_EIO.
+ */
+int tr_fsync_parent(const char *path);
+
 /* Start the syncer thread. */
 int tr_durable_new(struct tr_durable **out);
 /* Stop it after a last round covering every ticket taken. */
