@@ -290,30 +290,65 @@ for (const [op, name, rn] of [["enc", "Encrypt, 4 KiB plaintext", "kms_encrypt_4
 p("");
 
 // --------------------------------------------------------------- scale
+// Interleaved windows (run.sh): scale-{small,big}-rK; older runs wrote
+// one window of each without the suffix.
+const scaleWindows = (size) => {
+  const out = [];
+  for (let k = 1; ; k++) {
+    const r = json(`scale-${size}-r${k}.json`);
+    if (!r) break;
+    out.push({ k, r, rps: rate2xx(r), rss: num(`scale-${size}-r${k}.rss`) / 1024,
+      start: json(`start-scale-${size}-r${k}.json`)?.startup_ms });
+  }
+  if (out.length === 0 && json(`scale-${size}.json`)) {
+    const r = json(`scale-${size}.json`);
+    out.push({ k: 0, r, rps: rate2xx(r), rss: num(`scale-${size}.rss`) / 1024,
+      start: json(`start-scale-${size}.json`)?.startup_ms });
+  }
+  return out;
+};
+const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return v.length ? v[(v.length - 1) >> 1] : NaN;
+};
+const scSmall = scaleWindows("small"), scBig = scaleWindows("big");
+const scPairs = scSmall.map((s) => ({ s, b: scBig.find((x) => x.k === s.k) })).filter((x) => x.b)
+  .map((x) => ({ ...x, ratio: x.b.rps / x.s.rps }));
+const scMid = scPairs.length ? [...scPairs].sort((a, b) => a.ratio - b.ratio)[(scPairs.length - 1) >> 1] : null;
 p("## 5. Scale: secrets in one vault", "",
   "bench/populate writes the secrets straight into the stopped server's store (the store's apply() in " +
   "transactions of 5,000 secrets): clones of a secret made through the API, each with its own OCID, name " +
   "and a version sealed for real (fresh data key, the vault's master key). OCIDs are random as tresord " +
-  "makes them but inserted in sorted order, which gives the page layout of a VACUUMed store. Then tresord " +
-  "(1 thread) starts (start-up: exec to the first `GET /health` 200) and wrk reads, as bench-reader, " +
-  "GetSecretBundle round-robin over a spread of the vault's secrets (all 1,000 of the small vault; " +
-  `${quick ? 256 : "4,096"} spread evenly over the big one). Peak RSS is VmHWM after the reads. The store ` +
-  "file is flushed (sync) before tresord starts, so the kernel's write-back of it does not slow the run; " +
-  "start-up includes tresord's PRAGMA quick_check of stores up to 64 MB (the small one), not of larger ones.", "",
+  "makes them but inserted in sorted order, which gives the page layout of a VACUUMed store. The vault is " +
+  "filled to 1,000 secrets, the data directory copied (the small store), then filled to the big count. " +
+  `The two stores are then read in ${scPairs.length || 1} interleaved pair${scPairs.length === 1 ? "" : "s"} of windows (small, then big; ` +
+  `${scSmall[0] ? Math.round(scSmall[0].r.duration_us / 1e6) : "?"} s each after ${quick ? 0 : 2} s of warm-up), each by a fresh tresord (1 thread, placed as in phase 1: ` +
+  `\`--cpus ${env.loop_cpu}\`, wrk on the other CPUs), so that the machine's drift falls on both. Start-up: exec to the ` +
+  "first `GET /health` 200. wrk reads, as bench-reader, GetSecretBundle round-robin over a spread of the vault's " +
+  `secrets (all 1,000 of the small vault; ${quick ? 256 : "4,096"} spread evenly over the big one). Peak RSS is ` +
+  "VmHWM after the reads. The stores are flushed (sync) before the first start, so the kernel's write-back " +
+  "does not slow the runs; start-up includes tresord's PRAGMA quick_check of stores up to 64 MB (the small " +
+  "one), not of larger ones. The rows show the pair with the median ratio, start-up the median of the " +
+  "starts, peak RSS the highest.", "",
   "| secrets in the vault | populate s | store MB | start-up ms | req/s | p50 ms | p99 ms | peak RSS MB |",
   "|---|---|---|---|---|---|---|---|");
 const sc = {};
-for (const size of ["small", "big"]) {
-  const r = json(`scale-${size}.json`);
-  if (!r) continue;
-  const st = json(`start-scale-${size}.json`);
-  sc[size] = { n: num(`scale-${size}.count`), rps: rate2xx(r), rss: num(`scale-${size}.rss`) / 1024, start: st?.startup_ms, r };
+for (const [size, wins] of [["small", scSmall], ["big", scBig]]) {
+  const w = scMid ? (size === "small" ? scMid.s : scMid.b) : wins[0];
+  if (!w) continue;
+  const r = w.r;
+  sc[size] = { n: num(`scale-${size}.count`), rps: w.rps, rss: Math.max(...wins.map((x) => x.rss)),
+    start: median(wins.map((x) => x.start)), r };
   p(`| ${f0(sc[size].n)} | ${txt(`scale-${size}.populate_s`)} | ${f0(num(`scale-${size}.db_bytes`) / 1048576)} | ` +
-    `${f1(st?.startup_ms)} | ${f0(sc[size].rps)} | ${ms(r.lat_us.p50)} | ${ms(r.lat_us.p99)} | ${f1(sc[size].rss)} |` +
+    `${f1(sc[size].start)} | ${f0(sc[size].rps)} | ${ms(r.lat_us.p50)} | ${ms(r.lat_us.p99)} | ${f1(sc[size].rss)} |` +
     (r.errors.status > 0 ? ` ${r.errors.status} non-2xx` : ""));
 }
 if (sc.small && sc.big) {
   const ratio = sc.big.rps / sc.small.rps;
+  if (scPairs.length > 1) {
+    p("", "Every pair, big / small req/s = ratio: " +
+      scPairs.map((x) => `${f0(x.b.rps)} / ${f0(x.s.rps)} = ${f3(x.ratio)}`).join("; ") + ".");
+  }
   p("", `Read rate with ${f0(sc.big.n)} secrets / with 1,000: **${f3(ratio)}** (target at least 0.90: ${mark(ratio >= 0.9)}); ` +
     `peak RSS ${f1(sc.big.rss)} MB (target under 512 MB: ${mark(sc.big.rss < 512)}); start-up ` +
     `${f1(sc.big.start)} ms (target under 2 s: ${mark(sc.big.start < 2000)}).`);

@@ -13,10 +13,11 @@
 # directory under /tmp), BENCH_SCALE_BIG (secrets of the big scale run,
 # default 1000000; 2000 in smoke mode), BENCH_SCALE_SAMPLE (secrets
 # the big scale run reads, spread over the vault; default 4096, 256 in
-# smoke mode), BENCH_COMMIT (what results.md
-# names as the code measured; default: git's HEAD), BENCH_LOOP_CPU (the
-# CPU of the placed one-worker windows; default: the one that takes the
-# fewest of the data directory's disk interrupts).
+# smoke mode), BENCH_SCALE_PAIRS (interleaved small/big windows; 3, 1 in
+# smoke mode), BENCH_READ_PAIRS (the same for phase 1), BENCH_COMMIT
+# (what results.md names as the code measured; default: git's HEAD),
+# BENCH_LOOP_CPU (the CPU of the placed windows; default: the one that
+# takes the fewest of the data directory's disk interrupts).
 #
 # Phases (see bench/results.md for what each measures and how):
 #   1 read      signed GetSecretBundle vs nginx serving a same-size file,
@@ -27,7 +28,8 @@
 #   3 writes    durable UpdateSecret at 1, 8 and 32 connections
 #   4 kms       Encrypt of 4 KiB, GenerateDataEncryptionKey
 #   5 cache     libtresor cached read, simulated fleet
-#   6 scale     1,000 then 1,000,000 secrets in one vault
+#   6 scale     1,000 and 1,000,000 secrets in one vault, read in
+#               interleaved windows
 #   7 pg        PostgreSQL (durable settings): reads and UpdateSecret on
 #               one node and on three, beside phases 1 and 3 (SQLite)
 #
@@ -49,7 +51,7 @@ if [ "$QUICK" = 1 ]; then
 	CACHE_READS=200000; CACHE_UNCACHED=20; FLEET_PROCS=10
 	WRITE_SECRETS=8; WRITE_TABLE=1500; WRITE_ATTEMPTS=1; D_PROF_WRK=2
 else
-	D_READ=15; D_WARM=2; D_WRITE=8; D_KMS=10; D_SCALE=10; D_PROF=8; D_PG=8
+	D_READ=15; D_WARM=2; D_WRITE=8; D_KMS=10; D_SCALE=12; D_PROF=8; D_PG=8
 	SCALE_BIG=${BENCH_SCALE_BIG:-1000000}; SCALE_SAMPLE=${BENCH_SCALE_SAMPLE:-4096}
 	CACHE_READS=2000000; CACHE_UNCACHED=500; FLEET_PROCS=100
 	WRITE_SECRETS=8; WRITE_TABLE=0; WRITE_ATTEMPTS=3; D_PROF_WRK=$((D_PROF + 2))
@@ -177,13 +179,15 @@ cpu_sum() {
 	echo "$t"
 }
 
-# start_server THREADS TAG: tresord on $PORT, timed to its first /health
+# start_server THREADS TAG [DATADIR [OPTION...]]: tresord on $PORT (on
+# $DATA by default), timed to its first /health
 start_server() {
-	local threads=$1 tag=$2 out
-	cmdlog server "$TRESORD serve --data $DATA --listen $HOST --threads $threads"
+	local threads=$1 tag=$2 data=${3:-$DATA} out
+	shift $(($# < 3 ? $# : 3))
+	cmdlog server "$TRESORD serve --data $data --listen $HOST --threads $threads $*"
 	out=$(node "$ROOT/bench/start.mjs" --port "$PORT" \
-	    --log "$WORK/tresord.log" -- "$TRESORD" serve --data "$DATA" \
-	    --listen "$HOST" --threads "$threads") ||
+	    --log "$WORK/tresord.log" -- "$TRESORD" serve --data "$data" \
+	    --listen "$HOST" --threads "$threads" "$@") ||
 	    { tail -20 "$WORK/tresord.log" >&2; die "tresord did not start"; }
 	SERVER_PID=$(echo "$out" | node -e \
 	    'let s="";process.stdin.on("data",d=>s+=d).on("end",
@@ -522,15 +526,23 @@ cmdlog cache "fleet_sim --procs $FLEET_PROCS --secrets 10 --seconds 3600 --ttl-m
     sed 's/^FLEET_JSON //' >"$RES/fleet.json"
 
 # ---------------------------------------------------------------------
-# 6. scale: 1,000 then 1,000,000 secrets in one vault
+# 6. scale: 1,000 and 1,000,000 secrets in one vault
 # ---------------------------------------------------------------------
+# The vault is filled to 1,000 secrets, the data directory copied (the
+# small store), then filled to 1,000,000.  The two stores are read in
+# interleaved windows, small then big, SCALE_PAIRS times, each by a
+# fresh tresord (start-up timed) placed as in phase 1 (`--cpus
+# LOOP_CPU`, wrk on the other CPUs): the machine's drift falls on both.
 phase scale
 TEMPLATE=$(jget "$ST" .scaleTemplate)
+SCALE_PAIRS=${BENCH_SCALE_PAIRS:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
+D_SCALE_WIN=$(( D_SCALE / SCALE_PAIRS > 0 ? D_SCALE / SCALE_PAIRS : 1 ))
+DATA_SMALL=$WORK/data-1k
 have=1
+stop_server
 for size in small big; do
 	if [ "$size" = small ]; then total=$SCALE_SMALL; sample=$SCALE_SMALL
 	else total=$SCALE_BIG; sample=$SCALE_SAMPLE; fi
-	stop_server
 	add=$((total - have))
 	log "scale: populate $add secrets (vault holds $total)"
 	cmdlog scale "populate --data DATA --template <scale-template> --count $add --start $have --prefix scale- --sample $sample --sample-out ids.txt"
@@ -542,21 +554,40 @@ for size in small big; do
 	    >"$RES/scale-$size.populate_s"
 	have=$total
 	stat -c %s "$DATA/tresor.db" >"$RES/scale-$size.db_bytes"
-	# the store was just written: flush it, so that the kernel's
-	# write-back does not compete with the run (its fdatasyncs)
-	sync
-	# cold page cache is not measured: the file was just written
-	start_server 1 "scale-$size"
-	sed 's|^|GET /20190301/secretbundles/|' "$WORK/scale-$size.ids" |
-	    presign "$READER_KEY" "$READER_ID" >"$WORK/scale.tsv"
-	cmdlog scale "presign ... ($sample GETs spread over the vault's secrets)"
-	warm 1 "http://$HOST/" "$WORK/scale.tsv"
-	run_wrk "scale-$size" scale 1 32 "$D_SCALE" "http://$HOST/" \
-	    "$WORK/scale.tsv"
-	vmhwm_kb "$SERVER_PID" >"$RES/scale-$size.rss"
 	echo "$total" >"$RES/scale-$size.count"
+	if [ "$size" = small ]; then
+		# the small store: the directory without its audit logs
+		# (tresord stopped: the store is checkpointed, one file)
+		mkdir -m 700 "$DATA_SMALL"
+		cp -a "$DATA/root.key" "$DATA/admin" "$DATA/tresor.db" \
+		    "$DATA_SMALL/"
+		cmdlog scale "cp -a DATA/root.key DATA/admin DATA/tresor.db data-1k/ (the 1,000-secret store)"
+	fi
 done
-stop_server
+# the stores were just written: flush them, so that the kernel's
+# write-back does not compete with the runs (their fdatasyncs)
+sync
+SCALE_PLACE=()
+if [ -n "$GEN_CPUS" ]; then
+	SCALE_PLACE=(--cpus "$LOOP_CPU")
+	WRK_CPUS=$GEN_CPUS
+fi
+for k in $(seq "$SCALE_PAIRS"); do
+	for size in small big; do
+		dir=$DATA
+		[ "$size" = small ] && dir=$DATA_SMALL
+		start_server 1 "scale-$size-r$k" "$dir" "${SCALE_PLACE[@]}"
+		sed 's|^|GET /20190301/secretbundles/|' "$WORK/scale-$size.ids" |
+		    presign "$READER_KEY" "$READER_ID" >"$WORK/scale.tsv"
+		cmdlog scale "presign ... ($(wc -l <"$WORK/scale-$size.ids") GETs spread over the vault's secrets)"
+		warm 1 "http://$HOST/" "$WORK/scale.tsv"
+		run_wrk "scale-$size-r$k" scale 1 32 "$D_SCALE_WIN" \
+		    "http://$HOST/" "$WORK/scale.tsv"
+		vmhwm_kb "$SERVER_PID" >"$RES/scale-$size-r$k.rss"
+		stop_server
+	done
+done
+WRK_CPUS=
 
 # ---------------------------------------------------------------------
 # 7. PostgreSQL: reads and durable writes on one node and on three
