@@ -335,7 +335,7 @@ phase read
 # The machine's speed drifts over a run (other guests): a pair's two
 # windows are seconds apart, and report.mjs takes the pair with the
 # median ratio.
-READ_PAIRS=${BENCH_READ_PAIRS:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
+READ_PAIRS=${BENCH_READ_PAIRS:-$([ "$QUICK" = 1 ] && echo 1 || echo 5)}
 D_PAIR=$(( D_READ / READ_PAIRS > 0 ? D_READ / READ_PAIRS : 1 ))
 # One worker each, then two and two.  With one worker, every pair runs
 # both servers in two placements, the same for both: "placed", the
