@@ -513,7 +513,9 @@ verify_slot(struct verify_cache *vc, EVP_PKEY *pub)
 	if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &sl->n) != 1 ||
 	    EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &sl->e) != 1 ||
 	    (sl->mont = BN_MONT_CTX_new()) == NULL ||
-	    !BN_is_odd(sl->n) || BN_num_bits(sl->e) > 64 ||
+	    /* e = 1 would make s = EM a signature: odd, 3 and up */
+	    !BN_is_odd(sl->n) || !BN_is_odd(sl->e) || BN_is_one(sl->e) ||
+	    BN_num_bits(sl->e) > 64 ||
 	    BN_MONT_CTX_set(sl->mont, sl->n, vc->bn) != 1 ||
 	    (sl->prefix = emsa_pkcs1_sha256_prefix(
 	    (size_t)BN_num_bytes(sl->n))) == NULL ||

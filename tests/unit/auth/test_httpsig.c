@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
@@ -583,6 +584,56 @@ test_verify_signature_lengths(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* A public key with exponent 1 (s^e = s): the encoding itself sent as
+ * the signature must not verify; the key is refused. */
+static void
+test_verify_exponent_one_refused(void **state)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	EVP_PKEY *weak = NULL;
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	BIGNUM *n = NULL, *one = BN_new();
+	unsigned char em[256], dgst[32];
+	unsigned int dlen = 0;
+	static const unsigned char prefix[] = { 0x30, 0x31, 0x30, 0x0d, 0x06,
+	    0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+	    0x00, 0x04, 0x20 };
+
+	(void)state;
+	assert_non_null(k);
+	assert_non_null(pc);
+	assert_non_null(bld);
+	assert_non_null(one);
+	assert_int_equal(BN_set_word(one, 1), 1);
+	assert_int_equal(EVP_PKEY_get_bn_param(k, "n", &n), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, "n", n), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, "e", one), 1);
+	params = OSSL_PARAM_BLD_to_param(bld);
+	assert_non_null(params);
+	assert_int_equal(EVP_PKEY_fromdata_init(pc), 1);
+	assert_int_equal(EVP_PKEY_fromdata(pc, &weak, EVP_PKEY_PUBLIC_KEY,
+	    params), 1);
+	/* EM of MSG, as a forger would send it */
+	assert_int_equal(EVP_Digest(MSG, strlen(MSG), dgst, &dlen,
+	    EVP_sha256(), NULL), 1);
+	em[0] = 0;
+	em[1] = 1;
+	memset(em + 2, 0xff, 256 - 3 - sizeof(prefix) - 32);
+	em[256 - sizeof(prefix) - 33] = 0;
+	memcpy(em + 256 - sizeof(prefix) - 32, prefix, sizeof(prefix));
+	memcpy(em + 256 - 32, dgst, 32);
+	assert_int_equal(verify_raw(weak, MSG, em, sizeof(em)), TRESOR_EAUTH);
+	EVP_PKEY_free(weak);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(pc);
+	BN_free(n);
+	BN_free(one);
+	EVP_PKEY_free(k);
+}
+
 /* More keys than a thread's cache holds, in turns: each signature
  * verifies under its own key only, whichever slot the key is in. */
 static void
@@ -633,6 +684,7 @@ main(void)
 		cmocka_unit_test(test_verify_key_sizes),
 		cmocka_unit_test(test_verify_other_schemes_refused),
 		cmocka_unit_test(test_verify_signature_lengths),
+		cmocka_unit_test(test_verify_exponent_one_refused),
 		cmocka_unit_test(test_verify_many_keys),
 	};
 
