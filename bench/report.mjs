@@ -314,7 +314,7 @@ const median = (xs) => {
 const scSmall = scaleWindows("small"), scBig = scaleWindows("big");
 const scPairs = scSmall.map((s) => ({ s, b: scBig.find((x) => x.k === s.k) })).filter((x) => x.b)
   .map((x) => ({ ...x, ratio: x.b.rps / x.s.rps }));
-const scMid = scPairs.length ? [...scPairs].sort((a, b) => a.ratio - b.ratio)[(scPairs.length - 1) >> 1] : null;
+const scMid = medianPair(scPairs);
 p("## 5. Scale: secrets in one vault", "",
   "bench/populate writes the secrets straight into the stopped server's store (the store's apply() in " +
   "transactions of 5,000 secrets): clones of a secret made through the API, each with its own OCID, name " +

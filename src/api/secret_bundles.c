@@ -74,9 +74,9 @@ select_version(struct tr_api_ctx *c, const struct tr_obj *s,
 	 * that version is taken when it does carry the stage (only one
 	 * version can), else the versions are searched as for any stage.
 	 */
-	hint = json_integer_value(json_object_get(a, "currentVersionNumber"));
 	if (number == 0 && sel->name == NULL && sel->stage == TR_STAGE_CURRENT &&
-	    hint > 0) {
+	    (hint = json_integer_value(json_object_get(a,
+	    "currentVersionNumber"))) > 0) {
 		rc = c->st->ops->sv_get(c->st, out, s->id, (uint64_t)hint);
 		if (rc == 0 && (out->stages & TR_STAGE_CURRENT) != 0)
 			return 0;

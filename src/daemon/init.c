@@ -38,6 +38,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/durable.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/ocid.h"
@@ -100,18 +101,6 @@ write_new_file(const char *path, const void *data, size_t len)
 	if (rc < 0)
 		unlink(path);
 	return rc;
-}
-
-/* fsync a directory so the names created in it are durable. */
-static void
-sync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
 }
 
 /* Fill the common columns of a new object. */
@@ -458,8 +447,8 @@ tr_daemon_init(int argc, char **argv)
 		goto out;
 	}
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, TR_ADMIN_DIR);
-	sync_dir(path);
-	sync_dir(dir);
+	(void)tr_fsync_dir(path);
+	(void)tr_fsync_dir(dir);
 	printf("tresord: initialised %s\n"
 	    "  tenancy        %s\n"
 	    "  administrator  %s (group Administrators)\n"

@@ -59,7 +59,6 @@ tr_ratelimit_free(struct tr_ratelimit *r)
 	tr_free(r);
 }
 
-
 int
 tr_ratelimit_take(struct tr_ratelimit *r, const char *principal,
     unsigned int *retry_after_out)

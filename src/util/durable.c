@@ -458,12 +458,19 @@ tr_fsync_parent(const char *path)
 	const char *slash = strrchr(path, '/');
 	size_t n = slash == NULL ? 1 : slash == path ? 1 :
 	    (size_t)(slash - path);
-	int fd, rc = 0;
 
 	if (n >= sizeof(dir))
 		return tr_error_set(TRESOR_EIO, "path too long: %s", path);
 	memcpy(dir, slash == NULL ? "." : path, n);
 	dir[n] = '\0';
+	return tr_fsync_dir(dir);
+}
+
+int
+tr_fsync_dir(const char *dir)
+{
+	int fd, rc = 0;
+
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) != 0)
 		rc = tr_error_set(TRESOR_EIO, "cannot sync directory %s: %s",

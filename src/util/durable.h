@@ -28,10 +28,11 @@
 struct tr_durable;
 
 /*
- * fsync the directory holding `path` (the part before its last '/', or
- * "." without one), so that a name just created or renamed in it
- * survives a crash.  Returns 0 or TRESOR_EIO.
+ * fsync directory `dir`, so that the names just created or renamed in it
+ * survive a crash.  Returns 0 or TRESOR_EIO.
  */
+int tr_fsync_dir(const char *dir);
+/* The same for the directory holding `path` (before its last '/'). */
 int tr_fsync_parent(const char *path);
 
 /* Start the syncer thread. */
